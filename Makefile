@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# dm-vio: out-of-tree build wrapper (see Documentation/kbuild/modules.rst).
+#
+#   make                 build dm-vio/dm-vio.ko for KDIR
+#   make install         install the module (modules_install + depmod)
+#   make demo            install what is missing, build, show dm-vio in a VM
+#   make check           build + static checks + KUnit + VM integration tests
+#
+# KDIR defaults to the running kernel's build tree, or, where there is
+# none, to the newest installed Debian 6.12 headers.
+
+SHELL := /bin/bash
+
+# The Debian 6.12 kernel the test VM boots, and its headers.
+DEB612_KDIR = $(shell ls -d /usr/src/linux-headers-6.12.*+deb12-amd64 2>/dev/null | sort -V | tail -n 1)
+
+KDIR ?= $(or $(wildcard /lib/modules/$(shell uname -r)/build),$(DEB612_KDIR))
+KREL = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+
+.PHONY: all modules clean install deps static kunit vmtest check demo bench help
+
+all: modules
+
+modules:
+	@test -n "$(KDIR)" -a -d "$(KDIR)" || { echo "make: no kernel build tree; run 'make deps' or pass KDIR=" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_DM_VIO=m modules
+
+clean:
+	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
+	rm -f dm-vio/*.o dm-vio/*.ko dm-vio/*.mod* dm-vio/.*.cmd
+
+install: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_DM_VIO=m modules_install
+	depmod -a $(KREL)
+
+deps:
+	bash tools/install-deps.sh
+
+# checkpatch, and W=1 + sparse builds against Debian 6.12 and 6.1 headers.
+static:
+	bash tools/check-static.sh
+
+# KUnit suites in UML on linux-source-6.12 (build cached outside the repo).
+kunit:
+	bash kunit/run.sh
+
+# Integration tests: the module built for Debian 6.12, loaded in a VM.
+vmtest:
+	$(MAKE) modules KDIR=$(DEB612_KDIR)
+	KDIR=$(DEB612_KDIR) bash tools/testing/vio/vmtest.sh
+
+check: deps
+	$(MAKE) modules
+	$(MAKE) static
+	$(MAKE) kunit
+	$(MAKE) vmtest
+
+demo: deps
+	$(MAKE) modules KDIR=$(DEB612_KDIR)
+	KDIR=$(DEB612_KDIR) tools/testing/vm/vm-run.sh -- bash tools/demo/demo.sh
+
+# dm-vio against dm-linear and the raw device, in one VM boot.
+bench: deps
+	$(MAKE) modules KDIR=$(DEB612_KDIR)
+	KDIR=$(DEB612_KDIR) tools/testing/vm/vm-run.sh -m 3072 -- bash tools/bench/linear-overhead.sh
+
+help:
+	@sed -n '3,12p' Makefile

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-vio: the per-volume sysfs tree, one value per file.
+ *
+ *   /sys/block/dm-N/vio/layout
+ *                       chunk_sectors
+ *                       nr_arrays
+ *                       arrays/<i>/device, name, offset, sectors, state,
+ *                                  reads, writes, read_sectors,
+ *                                  write_sectors, discards, flushes, errors
+ *
+ * Documented in Documentation/ABI/testing/sysfs-block-dm-vio. The status
+ * line is the authoritative source; these files mirror it for people and
+ * scripts. All files are read-only.
+ *
+ * Lifetime: each directory is a dynamically allocated kobject that points
+ * back at the volume. kobject_del() drains running show() calls (kernfs
+ * waits for active references), so once unregister returns no callback can
+ * reach the volume, and the kobjects' memory goes with their last reference.
+ */
+#include <linux/kobject.h>
+#include <linux/slab.h>
+#include <linux/sysfs.h>
+
+#include "compat.h"
+#include "vio.h"
+
+struct vio_kobj {
+	struct kobject kobj;
+	struct vio_c *vc;
+	unsigned int array;
+};
+
+static struct vio_kobj *to_vio_kobj(struct kobject *kobj)
+{
+	return container_of(kobj, struct vio_kobj, kobj);
+}
+
+static void vio_kobj_release(struct kobject *kobj)
+{
+	kfree(to_vio_kobj(kobj));
+}
+
+/* vio/ */
+
+static ssize_t layout_show(struct kobject *kobj, struct kobj_attribute *attr,
+			   char *buf)
+{
+	return sysfs_emit(buf, "%s\n",
+			  vio_layout_name(to_vio_kobj(kobj)->vc->geom.layout));
+}
+
+static ssize_t chunk_sectors_show(struct kobject *kobj,
+				  struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", (unsigned long long)
+			  vio_geom_chunk_sectors(&to_vio_kobj(kobj)->vc->geom));
+}
+
+static ssize_t nr_arrays_show(struct kobject *kobj, struct kobj_attribute *attr,
+			      char *buf)
+{
+	return sysfs_emit(buf, "%u\n", to_vio_kobj(kobj)->vc->nr_arrays);
+}
+
+static struct kobj_attribute vio_attr_layout = __ATTR_RO(layout);
+static struct kobj_attribute vio_attr_chunk_sectors = __ATTR_RO(chunk_sectors);
+static struct kobj_attribute vio_attr_nr_arrays = __ATTR_RO(nr_arrays);
+
+static struct attribute *vio_volume_attrs[] = {
+	&vio_attr_layout.attr,
+	&vio_attr_chunk_sectors.attr,
+	&vio_attr_nr_arrays.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(vio_volume);
+
+static const struct kobj_type vio_volume_ktype = {
+	.release	= vio_kobj_release,
+	.sysfs_ops	= &kobj_sysfs_ops,
+	.default_groups	= vio_volume_groups,
+};
+
+/* vio/arrays/<i>/ */
+
+static struct vio_array *to_array(struct kobject *kobj)
+{
+	struct vio_kobj *vk = to_vio_kobj(kobj);
+
+	return &vk->vc->arrays[vk->array];
+}
+
+static ssize_t device_show(struct kobject *kobj, struct kobj_attribute *attr,
+			   char *buf)
+{
+	return sysfs_emit(buf, "%s\n", to_array(kobj)->dev->name);
+}
+
+static ssize_t name_show(struct kobject *kobj, struct kobj_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%pg\n", to_array(kobj)->dev->bdev);
+}
+
+static ssize_t offset_show(struct kobject *kobj, struct kobj_attribute *attr,
+			   char *buf)
+{
+	return sysfs_emit(buf, "%llu\n",
+			  (unsigned long long)to_array(kobj)->offset);
+}
+
+static ssize_t sectors_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	struct vio_kobj *vk = to_vio_kobj(kobj);
+
+	return sysfs_emit(buf, "%llu\n",
+			  (unsigned long long)vk->vc->geom.array_len[vk->array]);
+}
+
+static ssize_t state_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	return sysfs_emit(buf, "alive\n");
+}
+
+/* One attribute per counter, all sharing one show() that reads its index. */
+struct vio_counter_attr {
+	struct kobj_attribute attr;
+	enum dm_vio_array_counter counter;
+};
+
+static ssize_t counter_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	struct vio_counter_attr *ca =
+		container_of(attr, struct vio_counter_attr, attr);
+	u64 ctr[DM_VIO_NR_ARRAY_COUNTERS];
+
+	vio_array_read_stats(to_array(kobj), ctr);
+	return sysfs_emit(buf, "%llu\n", ctr[ca->counter]);
+}
+
+#define VIO_COUNTER_ATTR(_name, _counter)				\
+	static struct vio_counter_attr vio_attr_##_name = {		\
+		.attr = __ATTR(_name, 0444, counter_show, NULL),	\
+		.counter = _counter,					\
+	}
+
+VIO_COUNTER_ATTR(reads, DM_VIO_CTR_READS);
+VIO_COUNTER_ATTR(writes, DM_VIO_CTR_WRITES);
+VIO_COUNTER_ATTR(read_sectors, DM_VIO_CTR_READ_SECTORS);
+VIO_COUNTER_ATTR(write_sectors, DM_VIO_CTR_WRITE_SECTORS);
+VIO_COUNTER_ATTR(discards, DM_VIO_CTR_DISCARDS);
+VIO_COUNTER_ATTR(flushes, DM_VIO_CTR_FLUSHES);
+VIO_COUNTER_ATTR(errors, DM_VIO_CTR_ERRORS);
+
+static struct kobj_attribute vio_attr_device = __ATTR_RO(device);
+static struct kobj_attribute vio_attr_name = __ATTR_RO(name);
+static struct kobj_attribute vio_attr_offset = __ATTR_RO(offset);
+static struct kobj_attribute vio_attr_sectors = __ATTR_RO(sectors);
+static struct kobj_attribute vio_attr_state = __ATTR_RO(state);
+
+static struct attribute *vio_array_attrs[] = {
+	&vio_attr_device.attr,
+	&vio_attr_name.attr,
+	&vio_attr_offset.attr,
+	&vio_attr_sectors.attr,
+	&vio_attr_state.attr,
+	&vio_attr_reads.attr.attr,
+	&vio_attr_writes.attr.attr,
+	&vio_attr_read_sectors.attr.attr,
+	&vio_attr_write_sectors.attr.attr,
+	&vio_attr_discards.attr.attr,
+	&vio_attr_flushes.attr.attr,
+	&vio_attr_errors.attr.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(vio_array);
+
+static const struct kobj_type vio_array_ktype = {
+	.release	= vio_kobj_release,
+	.sysfs_ops	= &kobj_sysfs_ops,
+	.default_groups	= vio_array_groups,
+};
+
+static struct kobject *vio_kobj_add(struct vio_c *vc, unsigned int array,
+				    const struct kobj_type *ktype,
+				    struct kobject *parent, const char *fmt,
+				    unsigned int arg)
+{
+	struct vio_kobj *vk = kzalloc(sizeof(*vk), GFP_KERNEL);
+
+	if (!vk)
+		return NULL;
+	vk->vc = vc;
+	vk->array = array;
+	if (kobject_init_and_add(&vk->kobj, ktype, parent, fmt, arg)) {
+		kobject_put(&vk->kobj);
+		return NULL;
+	}
+	return &vk->kobj;
+}
+
+/**
+ * vio_sysfs_register() - create the volume's tree under its dm device
+ * @vc: the volume, constructed and about to go live
+ *
+ * Return: 0 or -ENOMEM; on failure nothing is left behind.
+ */
+int vio_sysfs_register(struct vio_c *vc)
+{
+	struct gendisk *disk = dm_disk(dm_table_get_md(vc->ti->table));
+	unsigned int i;
+
+	vc->kobj = vio_kobj_add(vc, 0, &vio_volume_ktype,
+				&disk_to_dev(disk)->kobj, "vio", 0);
+	if (!vc->kobj)
+		goto fail;
+	vc->arrays_kobj = kobject_create_and_add("arrays", vc->kobj);
+	if (!vc->arrays_kobj)
+		goto fail;
+	for (i = 0; i < vc->nr_arrays; i++) {
+		vc->arrays[i].kobj = vio_kobj_add(vc, i, &vio_array_ktype,
+						  vc->arrays_kobj, "%u", i);
+		if (!vc->arrays[i].kobj)
+			goto fail;
+	}
+	return 0;
+
+fail:
+	vio_sysfs_unregister(vc);
+	return -ENOMEM;
+}
+
+static void vio_kobj_remove(struct kobject **kobj)
+{
+	if (!*kobj)
+		return;
+	kobject_del(*kobj);
+	kobject_put(*kobj);
+	*kobj = NULL;
+}
+
+/* Remove whatever part of the tree exists. Safe to call more than once. */
+void vio_sysfs_unregister(struct vio_c *vc)
+{
+	unsigned int i;
+
+	for (i = 0; i < vc->nr_arrays; i++)
+		vio_kobj_remove(&vc->arrays[i].kobj);
+	vio_kobj_remove(&vc->arrays_kobj);
+	vio_kobj_remove(&vc->kobj);
+}

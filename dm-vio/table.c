@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-vio: table line parser.
+ *
+ * Grammar (every count covers exactly the words of its group):
+ *
+ *   vio <layout> <#layout args> [<layout arg>]...
+ *       <#arrays> [<array dev> <array offset>]...
+ *       [<#feature args> [<feature arg>]...]
+ *
+ *   layout:  linear                      concatenation, no arguments
+ *            stripe <chunk_sectors>      chunk: a power of two, in sectors
+ *   arrays:  1 to DM_VIO_MAX_ARRAYS; offset in 512-byte sectors
+ *   feature: ignore_discard              do not advertise discard
+ *
+ * Only the syntax is checked here; whether the numbers fit the devices is
+ * the geometry's business (layout.c), once the devices are open.
+ */
+#include <linux/device-mapper.h>
+#include <linux/ctype.h>
+#include <linux/kernel.h>
+#include <linux/log2.h>
+#include <linux/string.h>
+
+#include "compat.h"
+#include "table.h"
+
+int vio_err(struct vio_err *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+EXPORT_SYMBOL_IF_KUNIT(vio_err);
+
+static const char * const vio_layout_names[] = {
+	[VIO_LAYOUT_LINEAR] = DM_VIO_LAYOUT_LINEAR,
+	[VIO_LAYOUT_STRIPE] = DM_VIO_LAYOUT_STRIPE,
+};
+
+const char *vio_layout_name(enum vio_layout layout)
+{
+	return vio_layout_names[layout];
+}
+EXPORT_SYMBOL_IF_KUNIT(vio_layout_name);
+
+/*
+ * A count or size: decimal digits only, no sign, no junk. The caller names
+ * what is being read so the error can quote the offending word.
+ */
+static int vio_parse_uint(const char *word, unsigned int min, unsigned int max,
+			  unsigned int *out)
+{
+	unsigned int v;
+
+	if (!word || !isdigit(word[0]) || kstrtouint(word, 10, &v))
+		return -EINVAL;
+	if (v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+static int vio_parse_sector(const char *word, sector_t *out)
+{
+	unsigned long long v;
+
+	if (!word || !isdigit(word[0]) || kstrtoull(word, 10, &v))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* Read "<count>" and check that many words follow. */
+static int vio_parse_count(struct dm_arg_set *as, const char *what,
+			   unsigned int min, unsigned int max,
+			   unsigned int *count, struct vio_err *err)
+{
+	const char *word = dm_shift_arg(as);
+
+	if (!word)
+		return vio_err(err, "Missing number of %s", what);
+	if (vio_parse_uint(word, min, max, count))
+		return vio_err(err, "Invalid number of %s '%s' (expected %u to %u)",
+			       what, word, min, max);
+	return 0;
+}
+
+static int vio_parse_layout(struct dm_arg_set *as, struct vio_table_args *args,
+			    struct vio_err *err)
+{
+	const char *name = dm_shift_arg(as);
+	const char *word;
+	unsigned int nargs;
+	int r;
+
+	if (!name)
+		return vio_err(err, "Missing layout (linear or stripe)");
+	if (!strcmp(name, DM_VIO_LAYOUT_LINEAR)) {
+		args->layout = VIO_LAYOUT_LINEAR;
+	} else if (!strcmp(name, DM_VIO_LAYOUT_STRIPE)) {
+		args->layout = VIO_LAYOUT_STRIPE;
+	} else {
+		return vio_err(err, "Unknown layout '%s' (expected linear or stripe)",
+			       name);
+	}
+
+	r = vio_parse_count(as, "layout arguments", 0, 1, &nargs, err);
+	if (r)
+		return r;
+
+	if (args->layout == VIO_LAYOUT_LINEAR) {
+		if (nargs)
+			return vio_err(err, "Layout linear takes no arguments, got %u",
+				       nargs);
+		return 0;
+	}
+
+	if (nargs != 1)
+		return vio_err(err, "Layout stripe takes 1 argument (<chunk_sectors>), got %u",
+			       nargs);
+	word = dm_shift_arg(as);
+	if (!word)
+		return vio_err(err, "Missing stripe chunk size");
+	r = vio_parse_uint(word, 1, U32_MAX, &args->chunk_sectors);
+	if (r)
+		return vio_err(err, "Invalid stripe chunk size '%s' (sectors, 1 to %u)",
+			       word, U32_MAX);
+	if (!is_power_of_2(args->chunk_sectors))
+		return vio_err(err, "Stripe chunk size %u is not a power of two",
+			       args->chunk_sectors);
+	return 0;
+}
+
+static int vio_parse_arrays(struct dm_arg_set *as, struct vio_table_args *args,
+			    struct vio_err *err)
+{
+	unsigned int i;
+	int r;
+
+	r = vio_parse_count(as, "arrays", 1, DM_VIO_MAX_ARRAYS,
+			    &args->nr_arrays, err);
+	if (r)
+		return r;
+	if (as->argc < 2 * args->nr_arrays)
+		return vio_err(err, "Expected %u arrays (<dev> <offset> pairs), got %u words",
+			       args->nr_arrays, as->argc);
+
+	for (i = 0; i < args->nr_arrays; i++) {
+		struct vio_array_args *a = &args->arrays[i];
+		const char *off;
+
+		a->path = dm_shift_arg(as);
+		off = dm_shift_arg(as);
+		if (!a->path[0])
+			return vio_err(err, "Array %u: empty device name", i);
+		if (vio_parse_sector(off, &a->offset))
+			return vio_err(err, "Array %u (%s): invalid offset '%s' (sectors)",
+				       i, a->path, off);
+	}
+	return 0;
+}
+
+static int vio_parse_features(struct dm_arg_set *as,
+			      struct vio_table_args *args, struct vio_err *err)
+{
+	unsigned int nargs;
+	int r;
+
+	if (!as->argc)
+		return 0;	/* the feature group is optional */
+
+	r = vio_parse_count(as, "feature arguments", 0, 8, &nargs, err);
+	if (r)
+		return r;
+	if (as->argc < nargs)
+		return vio_err(err, "Expected %u feature arguments, got %u",
+			       nargs, as->argc);
+
+	while (nargs--) {
+		const char *word = dm_shift_arg(as);
+		unsigned long flag;
+
+		if (!strcmp(word, DM_VIO_FEATURE_IGNORE_DISCARD))
+			flag = VIO_F_IGNORE_DISCARD;
+		else
+			return vio_err(err, "Unknown feature '%s'", word);
+
+		if (args->features & flag)
+			return vio_err(err, "Feature '%s' given twice", word);
+		args->features |= flag;
+	}
+	return 0;
+}
+
+/**
+ * vio_parse_table() - parse a vio table line into @args
+ * @argc: number of words after the target name
+ * @argv: the words; @args keeps pointers into them
+ * @args: result, fully written on success
+ * @err: on failure, a message naming the offending word
+ *
+ * Return: 0, or -EINVAL with @err set. Never opens a device.
+ */
+int vio_parse_table(unsigned int argc, char **argv,
+		    struct vio_table_args *args, struct vio_err *err)
+{
+	struct dm_arg_set as = { .argc = argc, .argv = argv };
+	int r;
+
+	memset(args, 0, sizeof(*args));
+
+	r = vio_parse_layout(&as, args, err);
+	if (r)
+		return r;
+	r = vio_parse_arrays(&as, args, err);
+	if (r)
+		return r;
+	r = vio_parse_features(&as, args, err);
+	if (r)
+		return r;
+	if (as.argc)
+		return vio_err(err, "Unexpected argument '%s' after the feature group",
+			       as.argv[0]);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(vio_parse_table);

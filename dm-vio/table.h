@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * dm-vio: the table line, parsed into plain data before anything is built.
+ *
+ * The parser is pure: it opens no device and allocates nothing, so KUnit
+ * can drive it with every malformed line we can think of. The constructor
+ * resolves the parsed device paths afterwards.
+ */
+#ifndef DM_VIO_TABLE_H
+#define DM_VIO_TABLE_H
+
+#include <linux/types.h>
+#include <uapi/linux/dm-vio.h>
+
+/* Longest error message, including the terminating NUL. */
+#define VIO_ERR_LEN	160
+
+/* A precise, formatted error for ti->error or a message reply. */
+struct vio_err {
+	char msg[VIO_ERR_LEN];
+};
+
+__printf(2, 3) int vio_err(struct vio_err *err, const char *fmt, ...);
+
+enum vio_layout {
+	VIO_LAYOUT_LINEAR,
+	VIO_LAYOUT_STRIPE,
+};
+
+/* Feature flags of the table line. */
+#define VIO_F_IGNORE_DISCARD	BIT(0)
+
+struct vio_array_args {
+	const char *path;	/* as written in the table; points into argv */
+	sector_t offset;	/* first sector of the array used by the volume */
+};
+
+struct vio_table_args {
+	enum vio_layout layout;
+	u32 chunk_sectors;	/* stripe only: power of two */
+	unsigned int nr_arrays;
+	struct vio_array_args arrays[DM_VIO_MAX_ARRAYS];
+	unsigned long features;	/* VIO_F_* */
+};
+
+int vio_parse_table(unsigned int argc, char **argv,
+		    struct vio_table_args *args, struct vio_err *err);
+const char *vio_layout_name(enum vio_layout layout);
+
+#endif /* DM_VIO_TABLE_H */

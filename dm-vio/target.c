@@ -1,0 +1,431 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-vio: a device-mapper target that spreads a volume over several
+ * storage arrays.
+ *
+ * This file is the bio plumbing and the dm target contract, in the usual
+ * order: context, constructor, destructor, map, end_io, suspend hooks,
+ * status, iterate_devices, io_hints, target type, module init. The table
+ * grammar lives in table.c, the address arithmetic in layout.c, the sysfs
+ * tree in sysfs.c. See Documentation/admin-guide/device-mapper/dm-vio.rst.
+ *
+ * Concurrency: the map and end_io paths touch only the immutable geometry
+ * and this CPU's counters, so they take no lock and never sleep. Table
+ * state changes only through dm's constructor, suspend/resume and
+ * destructor calls, which dm serialises per device.
+ */
+#include <linux/atomic.h>
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+
+#include "compat.h"
+#include "vio.h"
+
+/*
+ * ti->error must outlive the constructor: dm prints it right after ctr
+ * returns, in the same thread, and never looks at it again. Messages that
+ * quote the table are formatted into a small ring of buffers; a message
+ * is overwritten only after VIO_ERR_RING further failed constructors,
+ * far more than can interleave between a return and dm's print.
+ */
+#define VIO_ERR_RING	16
+static struct vio_err vio_err_ring[VIO_ERR_RING];
+static atomic_t vio_err_next = ATOMIC_INIT(0);
+
+static void vio_set_error(struct dm_target *ti, const struct vio_err *err)
+{
+	unsigned int slot = (unsigned int)atomic_inc_return(&vio_err_next) %
+			    VIO_ERR_RING;
+
+	vio_err_ring[slot] = *err;
+	ti->error = vio_err_ring[slot].msg;
+}
+
+void vio_array_read_stats(const struct vio_array *a, u64 *ctr)
+{
+	int cpu, k;
+
+	memset(ctr, 0, sizeof(u64) * DM_VIO_NR_ARRAY_COUNTERS);
+	for_each_possible_cpu(cpu) {
+		const struct vio_array_stats *s = per_cpu_ptr(a->stats, cpu);
+
+		for (k = 0; k < DM_VIO_NR_ARRAY_COUNTERS; k++)
+			ctr[k] += READ_ONCE(s->ctr[k]);
+	}
+}
+
+/*
+ * Construct a vio volume. See table.c for the grammar.
+ */
+static void vio_dtr(struct dm_target *ti);
+
+static int vio_open_arrays(struct dm_target *ti, struct vio_c *vc,
+			   const struct vio_table_args *args,
+			   struct vio_array_info *info, struct vio_err *err)
+{
+	unsigned int i, j;
+	int r;
+
+	for (i = 0; i < args->nr_arrays; i++) {
+		struct vio_array *a = &vc->arrays[i];
+		struct block_device *bdev;
+
+		r = dm_get_device(ti, args->arrays[i].path,
+				  dm_table_get_mode(ti->table), &a->dev);
+		if (r) {
+			/* dm prints the errno after the message. */
+			vio_err(err, "Array %u (%s): cannot open device",
+				i, args->arrays[i].path);
+			return r;
+		}
+
+		bdev = a->dev->bdev;
+		for (j = 0; j < i; j++)
+			if (vc->arrays[j].dev->bdev->bd_dev == bdev->bd_dev)
+				return vio_err(err, "Array %u (%s) is the same device as array %u",
+					       i, args->arrays[i].path, j);
+
+		a->offset = args->arrays[i].offset;
+		a->stats = alloc_percpu(struct vio_array_stats);
+		if (!a->stats) {
+			vio_err(err, "Cannot allocate counters");
+			return -ENOMEM;
+		}
+
+		info[i].dev_sectors = bdev_nr_sectors(bdev);
+		info[i].lbs_sectors = bdev_logical_block_size(bdev) >> SECTOR_SHIFT;
+	}
+	return 0;
+}
+
+static int vio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
+{
+	struct vio_table_args *args;
+	struct vio_array_info *info = NULL;
+	struct vio_err err = {};
+	struct vio_c *vc;
+	int r;
+
+	/*
+	 * The sysfs tree hangs off the dm device, so there is one vio target
+	 * per table, and it comes first.
+	 */
+	if (ti->begin) {
+		ti->error = "A vio target must start at sector 0 of its table";
+		return -EINVAL;
+	}
+
+	args = kmalloc(sizeof(*args), GFP_KERNEL);
+	if (!args) {
+		ti->error = "Cannot allocate table arguments";
+		return -ENOMEM;
+	}
+	r = vio_parse_table(argc, argv, args, &err);
+	if (r)
+		goto bad_args;
+
+	vc = kzalloc(struct_size(vc, arrays, args->nr_arrays), GFP_KERNEL);
+	info = kcalloc(args->nr_arrays, sizeof(*info), GFP_KERNEL);
+	if (!vc || !info) {
+		kfree(vc);
+		vio_err(&err, "Cannot allocate context");
+		r = -ENOMEM;
+		goto bad_args;
+	}
+	vc->ti = ti;
+	vc->nr_arrays = args->nr_arrays;
+	vc->features = args->features;
+	vc->chunk_sectors = args->chunk_sectors;
+	ti->private = vc;
+
+	r = vio_open_arrays(ti, vc, args, info, &err);
+	if (r)
+		goto bad;
+	r = vio_geom_init(&vc->geom, args, info, ti->len, &err);
+	if (r)
+		goto bad;
+
+	if (args->layout == VIO_LAYOUT_STRIPE) {
+		r = dm_set_target_max_io_len(ti, args->chunk_sectors);
+		if (r) {
+			vio_err(&err, "Cannot set stripe chunk size %u as the I/O limit",
+				args->chunk_sectors);
+			goto bad;
+		}
+	}
+
+	ti->per_io_data_size = sizeof(struct vio_io);
+	ti->num_flush_bios = vc->nr_arrays;
+	ti->num_discard_bios = args->features & VIO_F_IGNORE_DISCARD ?
+			       0 : vc->nr_arrays;
+	ti->num_write_zeroes_bios = vc->nr_arrays;
+
+	kfree(info);
+	kfree(args);
+	return 0;
+
+bad:
+	vio_dtr(ti);
+bad_args:
+	vio_set_error(ti, &err);
+	kfree(info);
+	kfree(args);
+	return r;
+}
+
+/* Tolerates a partially constructed context: the ctr's only cleanup. */
+static void vio_dtr(struct dm_target *ti)
+{
+	struct vio_c *vc = ti->private;
+	unsigned int i;
+
+	vio_sysfs_unregister(vc);
+	for (i = 0; i < vc->nr_arrays; i++) {
+		free_percpu(vc->arrays[i].stats);
+		if (vc->arrays[i].dev)
+			dm_put_device(ti, vc->arrays[i].dev);
+	}
+	kfree(vc);
+	ti->private = NULL;
+}
+
+static inline void vio_count(struct vio_array *a, enum dm_vio_array_counter c,
+			     u64 n)
+{
+	this_cpu_add(a->stats->ctr[c], n);
+}
+
+static void vio_account(struct vio_array *a, struct bio *bio)
+{
+	switch (bio_op(bio)) {
+	case REQ_OP_READ:
+		vio_count(a, DM_VIO_CTR_READS, 1);
+		vio_count(a, DM_VIO_CTR_READ_SECTORS, bio_sectors(bio));
+		break;
+	case REQ_OP_DISCARD:
+		vio_count(a, DM_VIO_CTR_DISCARDS, 1);
+		break;
+	default:
+		vio_count(a, DM_VIO_CTR_WRITES, 1);
+		vio_count(a, DM_VIO_CTR_WRITE_SECTORS, bio_sectors(bio));
+		break;
+	}
+}
+
+/*
+ * Empty flushes, discards and write-zeroes are cloned once per array by dm
+ * (num_*_bios); each clone covers its array's share of the range.
+ */
+static int vio_map_per_array(struct vio_c *vc, struct bio *bio,
+			     struct vio_io *io)
+{
+	unsigned int i = dm_bio_get_target_bio_nr(bio);
+	struct vio_array *a = &vc->arrays[i];
+	sector_t begin, nr;
+
+	io->array = i;
+	bio_set_dev(bio, a->dev->bdev);
+	if (bio->bi_opf & REQ_PREFLUSH) {
+		vio_count(a, DM_VIO_CTR_FLUSHES, 1);
+		return DM_MAPIO_REMAPPED;
+	}
+
+	if (!vio_geom_map_range(&vc->geom, i,
+				dm_target_offset(vc->ti, bio->bi_iter.bi_sector),
+				bio_sectors(bio), &begin, &nr)) {
+		/* None of the range lies on this array. */
+		bio_endio(bio);
+		return DM_MAPIO_SUBMITTED;
+	}
+	bio->bi_iter.bi_sector = a->offset + begin;
+	bio->bi_iter.bi_size = nr << SECTOR_SHIFT;
+	vio_account(a, bio);
+	return DM_MAPIO_REMAPPED;
+}
+
+static int vio_map(struct dm_target *ti, struct bio *bio)
+{
+	struct vio_c *vc = ti->private;
+	struct vio_io *io = dm_per_bio_data(bio, sizeof(*io));
+	sector_t array_sector, max_len;
+	struct vio_array *a;
+	unsigned int i;
+
+	if (unlikely(bio->bi_opf & REQ_PREFLUSH) ||
+	    unlikely(bio_op(bio) == REQ_OP_DISCARD) ||
+	    unlikely(bio_op(bio) == REQ_OP_WRITE_ZEROES))
+		return vio_map_per_array(vc, bio, io);
+
+	i = vio_geom_map(&vc->geom, dm_target_offset(ti, bio->bi_iter.bi_sector),
+			 &array_sector, &max_len);
+	/* Linear: stop at the array's end; dm resubmits the rest. */
+	if (bio_sectors(bio) > max_len)
+		dm_accept_partial_bio(bio, max_len);
+
+	a = &vc->arrays[i];
+	io->array = i;
+	bio_set_dev(bio, a->dev->bdev);
+	bio->bi_iter.bi_sector = a->offset + array_sector;
+	vio_account(a, bio);
+	return DM_MAPIO_REMAPPED;
+}
+
+static int vio_end_io(struct dm_target *ti, struct bio *bio,
+		      blk_status_t *error)
+{
+	struct vio_c *vc = ti->private;
+	struct vio_io *io = dm_per_bio_data(bio, sizeof(*io));
+
+	/* BLK_STS_AGAIN is a REQ_NOWAIT retry, not an array fault. */
+	if (unlikely(*error) && *error != BLK_STS_AGAIN)
+		vio_count(&vc->arrays[io->array], DM_VIO_CTR_ERRORS, 1);
+	return DM_ENDIO_DONE;
+}
+
+/*
+ * The sysfs tree exists while the table is live: a table swap suspends
+ * the old table (postsuspend removes its tree) before the new one resumes
+ * (resume adds its own), so the two never collide on the same names.
+ */
+static void vio_postsuspend(struct dm_target *ti)
+{
+	vio_sysfs_unregister(ti->private);
+}
+
+static void vio_resume(struct dm_target *ti)
+{
+	struct vio_c *vc = ti->private;
+	int r;
+
+	if (vc->kobj)
+		return;
+	r = vio_sysfs_register(vc);
+	if (r)
+		DMWARN("%s: cannot create sysfs tree (error %d); I/O is not affected",
+		       dm_table_device_name(ti->table), r);
+}
+
+/*
+ * Status format:
+ *
+ * INFO:  <layout> <#arrays> [<dev> <state> <reads> <writes> <read_sectors>
+ *        <write_sectors> <discards> <flushes> <errors>]...
+ * TABLE: the constructor line, reprinted so that it loads again unchanged.
+ * IMA:   layout=...,chunk_sectors=...,array_count=...,
+ *        array_<i>_device_name=...,array_<i>_physical_start=...,
+ *        array_<i>_status=...,ignore_discard=y|n;
+ */
+static void vio_status(struct dm_target *ti, status_type_t type,
+		       unsigned int status_flags, char *result,
+		       unsigned int maxlen)
+{
+	struct vio_c *vc = ti->private;
+	const char *layout = vio_layout_name(vc->geom.layout);
+	bool stripe = vc->geom.layout == VIO_LAYOUT_STRIPE;
+	bool ignore_discard = vc->features & VIO_F_IGNORE_DISCARD;
+	u64 ctr[DM_VIO_NR_ARRAY_COUNTERS];
+	unsigned int sz = 0, i, k;
+
+	switch (type) {
+	case STATUSTYPE_INFO:
+		DMEMIT("%s %u", layout, vc->nr_arrays);
+		for (i = 0; i < vc->nr_arrays; i++) {
+			vio_array_read_stats(&vc->arrays[i], ctr);
+			DMEMIT(" %s %c", vc->arrays[i].dev->name,
+			       DM_VIO_ARRAY_ALIVE);
+			for (k = 0; k < DM_VIO_NR_ARRAY_COUNTERS; k++)
+				DMEMIT(" %llu", ctr[k]);
+		}
+		break;
+
+	case STATUSTYPE_TABLE:
+		DMEMIT("%s %u", layout, stripe ? 1 : 0);
+		if (stripe)
+			DMEMIT(" %u", vc->chunk_sectors);
+		DMEMIT(" %u", vc->nr_arrays);
+		for (i = 0; i < vc->nr_arrays; i++)
+			DMEMIT(" %s %llu", vc->arrays[i].dev->name,
+			       (unsigned long long)vc->arrays[i].offset);
+		if (ignore_discard)
+			DMEMIT(" 1 " DM_VIO_FEATURE_IGNORE_DISCARD);
+		break;
+
+	case STATUSTYPE_IMA:
+		DMEMIT("layout=%s,chunk_sectors=%u,array_count=%u", layout,
+		       stripe ? vc->chunk_sectors : 0, vc->nr_arrays);
+		for (i = 0; i < vc->nr_arrays; i++) {
+			DMEMIT(",array_%u_device_name=%s", i,
+			       vc->arrays[i].dev->name);
+			DMEMIT(",array_%u_physical_start=%llu", i,
+			       (unsigned long long)vc->arrays[i].offset);
+			DMEMIT(",array_%u_status=%c", i, DM_VIO_ARRAY_ALIVE);
+		}
+		DMEMIT(",ignore_discard=%c;", ignore_discard ? 'y' : 'n');
+		break;
+	}
+}
+
+static int vio_iterate_devices(struct dm_target *ti,
+			       iterate_devices_callout_fn fn, void *data)
+{
+	struct vio_c *vc = ti->private;
+	unsigned int i;
+	int r = 0;
+
+	for (i = 0; i < vc->nr_arrays && !r; i++)
+		r = fn(ti, vc->arrays[i].dev, vc->arrays[i].offset,
+		       vc->geom.array_len[i], data);
+	return r;
+}
+
+static void vio_io_hints(struct dm_target *ti, struct queue_limits *limits)
+{
+	struct vio_c *vc = ti->private;
+	unsigned int chunk_bytes;
+
+	if (vc->geom.layout != VIO_LAYOUT_STRIPE)
+		return;
+	/* Whole chunks avoid splits; whole rows keep every array busy. */
+	chunk_bytes = vc->chunk_sectors << SECTOR_SHIFT;
+	if (vc->chunk_sectors > UINT_MAX >> SECTOR_SHIFT)
+		return;
+	limits->io_min = chunk_bytes;
+	limits->io_opt = (u64)chunk_bytes * vc->nr_arrays > UINT_MAX ?
+			 0 : chunk_bytes * vc->nr_arrays;
+}
+
+static struct target_type vio_target = {
+	.name		 = DM_VIO_TARGET_NAME,
+	.version	 = { DM_VIO_VERSION_MAJOR, DM_VIO_VERSION_MINOR,
+			     DM_VIO_VERSION_PATCH },
+	.features	 = DM_TARGET_NOWAIT,
+	.module		 = THIS_MODULE,
+	.ctr		 = vio_ctr,
+	.dtr		 = vio_dtr,
+	.map		 = vio_map,
+	.end_io		 = vio_end_io,
+	.postsuspend	 = vio_postsuspend,
+	.resume		 = vio_resume,
+	.status		 = vio_status,
+	.iterate_devices = vio_iterate_devices,
+	.io_hints	 = vio_io_hints,
+};
+
+static int __init dm_vio_init(void)
+{
+	return dm_register_target(&vio_target);
+}
+
+static void __exit dm_vio_exit(void)
+{
+	dm_unregister_target(&vio_target);
+}
+
+module_init(dm_vio_init);
+module_exit(dm_vio_exit);
+
+MODULE_DESCRIPTION(DM_NAME " tenant-aware volumes over several storage arrays");
+MODULE_AUTHOR("The dm-vio authors");
+MODULE_LICENSE("GPL");

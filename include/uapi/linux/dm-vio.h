@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-only WITH Linux-syscall-note */
+/*
+ * dm-vio: what userspace tools share with the "vio" device-mapper target.
+ *
+ * Compatibility rule: everything here is ABI once released. Names and
+ * values are never changed or reused; new layouts, features, states and
+ * status fields are only ever appended. A tool built against an older
+ * copy of this header keeps working against a newer module, because every
+ * variable-length part of the status line is preceded by its count.
+ */
+#ifndef _UAPI_LINUX_DM_VIO_H
+#define _UAPI_LINUX_DM_VIO_H
+
+/* The device-mapper target name, as used in table lines. */
+#define DM_VIO_TARGET_NAME		"vio"
+
+/* Target version (major, minor, patch) as reported by "dmsetup targets". */
+#define DM_VIO_VERSION_MAJOR		1
+#define DM_VIO_VERSION_MINOR		0
+#define DM_VIO_VERSION_PATCH		0
+
+/* A volume spans 1 to DM_VIO_MAX_ARRAYS arrays. */
+#define DM_VIO_MAX_ARRAYS		32
+
+/* Layout keywords of the table line. */
+#define DM_VIO_LAYOUT_LINEAR		"linear"
+#define DM_VIO_LAYOUT_STRIPE		"stripe"
+
+/* Feature keywords of the table line's optional feature group. */
+#define DM_VIO_FEATURE_IGNORE_DISCARD	"ignore_discard"
+
+/* Per-array state letters in the status line. */
+#define DM_VIO_ARRAY_ALIVE		'A'	/* in service */
+
+/*
+ * Per-array counters in the INFO status line, in this order, after the
+ * array's device and state. Units: I/Os for the counts, 512-byte sectors
+ * for the *_SECTORS fields.
+ */
+enum dm_vio_array_counter {
+	DM_VIO_CTR_READS,
+	DM_VIO_CTR_WRITES,
+	DM_VIO_CTR_READ_SECTORS,
+	DM_VIO_CTR_WRITE_SECTORS,
+	DM_VIO_CTR_DISCARDS,
+	DM_VIO_CTR_FLUSHES,
+	DM_VIO_CTR_ERRORS,
+	DM_VIO_NR_ARRAY_COUNTERS,
+};
+
+#endif /* _UAPI_LINUX_DM_VIO_H */
