@@ -1,0 +1,119 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Shared helpers for dm-vio's integration tests. Sourced by each test,
+# which runs as root in the test VM (tools/testing/vm/vm-run.sh) with the
+# vio target loaded. Arrays are loop devices over tmpfs files: they keep
+# data, honour flush and punch holes on discard, and can differ in size.
+
+set -euo pipefail
+
+VIO_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+VIO_TEST=$(basename "$0" .sh)
+VIO_TMP=$(mktemp -d "/tmp/$VIO_TEST.XXXXXX")
+export DM_DISABLE_UDEV=1
+
+VIO_LOOPS=()		# loop devices this test made
+VIO_VOLUMES=()		# dm devices this test made (names)
+
+log() {
+	echo "# $*"
+}
+
+fail() {
+	echo "# FAIL: $*" >&2
+	exit 1
+}
+
+# expect_eq <what> <got> <want>
+expect_eq() {
+	[ "$2" == "$3" ] || fail "$1: got '$2', want '$3'"
+}
+
+vio_cleanup() {
+	local v l
+	for v in "${VIO_VOLUMES[@]}"; do
+		dmsetup remove --retry "$v" >/dev/null 2>&1 || true
+	done
+	for l in "${VIO_LOOPS[@]}"; do
+		losetup -d "$l" 2>/dev/null || true
+	done
+	rm -rf "$VIO_TMP"
+}
+trap vio_cleanup EXIT
+
+# make_array <MiB> -> prints a new loop device backed by a tmpfs file
+make_array() {
+	local f dev
+	f=$(mktemp "$VIO_TMP/array.XXXXXX")
+	truncate -s "${1}M" "$f"
+	dev=$(losetup -f --show "$f")
+	VIO_LOOPS+=("$dev")
+	echo "$dev"
+}
+
+# make_arrays <count> <MiB>: fills the ARRAYS array
+make_arrays() {
+	local i
+	ARRAYS=()
+	for ((i = 0; i < $1; i++)); do
+		ARRAYS+=("$(make_array "$2")")
+	done
+}
+
+# vio_create <name> <length> <vio table args...>
+vio_create() {
+	local name=$1 len=$2
+	shift 2
+	dmsetup create "$name" --table "0 $len vio $*"
+	VIO_VOLUMES+=("$name")
+}
+
+vio_remove() {
+	dmsetup remove "$1"
+}
+
+# sectors <blockdev>
+sectors() {
+	blockdev --getsz "$1"
+}
+
+# dm_sysfs <name>: /sys/block/dm-N for a dm device
+dm_sysfs() {
+	echo "/sys/block/$(basename "$(readlink -f "/dev/mapper/$1")")"
+}
+
+# random_file <path> <KiB>
+random_file() {
+	head -c "$(($2 * 1024))" /dev/urandom >"$1"
+}
+
+# read_sectors <dev> <start> <count> -> stdout
+read_sectors() {
+	dd if="$1" bs=512 skip="$2" count="$3" iflag=direct status=none
+}
+
+# write_file <dev> <file> <start sector>
+write_file() {
+	dd if="$2" of="$1" bs=512 seek="$3" oflag=direct conv=notrunc,fsync status=none
+}
+
+# Kernel log since a mark: kmsg_mark, then kmsg_since prints new lines.
+kmsg_mark() {
+	KMSG_MARK=$(dmesg | wc -l)
+}
+
+kmsg_since() {
+	dmesg | tail -n +"$((KMSG_MARK + 1))"
+}
+
+# fio_verify <dev> <name> [extra fio args...]: write then verify crc32c
+fio_verify() {
+	local dev=$1 name=$2
+	shift 2
+	fio --name="$name" --filename="$dev" --direct=1 --ioengine=libaio \
+		--rw=randwrite --bs=4k --bsrange=512-64k --iodepth=16 \
+		--verify=crc32c --verify_fatal=1 --do_verify=1 \
+		--output="$VIO_TMP/$name.fio" "$@" ||
+		{ cat "$VIO_TMP/$name.fio"; fail "fio verify on $dev"; }
+}
