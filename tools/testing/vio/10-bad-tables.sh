@@ -10,9 +10,7 @@ a2=$(make_array 1)	# 2048 sectors
 f4k=$(mktemp "$VIO_TMP/4k.XXXXXX")
 truncate -s 2M "$f4k"
 b4k=$(losetup -f --show -b 4096 "$f4k")	# 4096-byte logical blocks
-VIO_LOOPS+=("$b4k")
-a0_mm=$(stat -Lc '%t:%T' "$a0")
-a0_mm="$((16#${a0_mm%:*})):$((16#${a0_mm#*:}))"
+a0_mm=$(majmin "$a0")
 f33=$(for i in $(seq 33); do printf ' %s 0' "$a0"; done)
 
 # "<table>|<expected error text>"

@@ -10,14 +10,17 @@ from that array. Exits 1 naming the first mismatching sector.
 usage: layout-oracle.py VOLUME LEN linear DEV:OFFSET...
        layout-oracle.py VOLUME LEN stripe CHUNK DEV:OFFSET...
 """
+import fcntl
 import os
 import sys
 
 SECTOR = 512
+BLKFLSBUF = 0x1261  # drop the device's page cache: writes through dm bypass it
 
 
 def read(dev, start, count):
     with open(dev, "rb", buffering=0) as f:
+        fcntl.ioctl(f.fileno(), BLKFLSBUF, 0)
         f.seek(start * SECTOR)
         data = f.read(count * SECTOR)
     if len(data) != count * SECTOR:

@@ -13,8 +13,9 @@ VIO_TEST=$(basename "$0" .sh)
 VIO_TMP=$(mktemp -d "/tmp/$VIO_TEST.XXXXXX")
 export DM_DISABLE_UDEV=1
 
-VIO_LOOPS=()		# loop devices this test made
 VIO_VOLUMES=()		# dm devices this test made (names)
+# Tools such as fio write state files into the working directory.
+cd "$VIO_TMP"
 
 log() {
 	echo "# $*"
@@ -35,8 +36,10 @@ vio_cleanup() {
 	for v in "${VIO_VOLUMES[@]}"; do
 		dmsetup remove --retry "$v" >/dev/null 2>&1 || true
 	done
-	for l in "${VIO_LOOPS[@]}"; do
-		losetup -d "$l" 2>/dev/null || true
+	# Loop devices are made in subshells ($(make_array)), so find them
+	# by their backing files rather than remembering them.
+	losetup -n -O NAME,BACK-FILE 2>/dev/null | while read -r l f; do
+		case $f in "$VIO_TMP"/*) losetup -d "$l" 2>/dev/null || true ;; esac
 	done
 	rm -rf "$VIO_TMP"
 }
@@ -47,9 +50,7 @@ make_array() {
 	local f dev
 	f=$(mktemp "$VIO_TMP/array.XXXXXX")
 	truncate -s "${1}M" "$f"
-	dev=$(losetup -f --show "$f")
-	VIO_LOOPS+=("$dev")
-	echo "$dev"
+	losetup -f --show "$f"
 }
 
 # make_arrays <count> <MiB>: fills the ARRAYS array
@@ -78,9 +79,16 @@ sectors() {
 	blockdev --getsz "$1"
 }
 
+# majmin <blockdev>: "major:minor" as dm prints it
+majmin() {
+	local mm
+	mm=$(stat -Lc '%t:%T' "$1")
+	echo "$((16#${mm%:*})):$((16#${mm#*:}))"
+}
+
 # dm_sysfs <name>: /sys/block/dm-N for a dm device
 dm_sysfs() {
-	echo "/sys/block/$(basename "$(readlink -f "/dev/mapper/$1")")"
+	echo "/sys/block/$(dmsetup info -c --noheadings -o blkdevname "$1")"
 }
 
 # random_file <path> <KiB>
