@@ -387,13 +387,14 @@ static void vio_io_hints(struct dm_target *ti, struct queue_limits *limits)
 
 	if (vc->geom.layout != VIO_LAYOUT_STRIPE)
 		return;
-	/* Whole chunks avoid splits; whole rows keep every array busy. */
-	chunk_bytes = vc->chunk_sectors << SECTOR_SHIFT;
+	/* Chunks too large to express in bytes get no hint. */
 	if (vc->chunk_sectors > UINT_MAX >> SECTOR_SHIFT)
 		return;
+	/* Whole chunks avoid splits; whole rows keep every array busy. */
+	chunk_bytes = vc->chunk_sectors << SECTOR_SHIFT;
 	limits->io_min = chunk_bytes;
-	limits->io_opt = (u64)chunk_bytes * vc->nr_arrays > UINT_MAX ?
-			 0 : chunk_bytes * vc->nr_arrays;
+	if ((u64)chunk_bytes * vc->nr_arrays <= UINT_MAX)
+		limits->io_opt = chunk_bytes * vc->nr_arrays;
 }
 
 static struct target_type vio_target = {

@@ -62,7 +62,8 @@ static const struct table_case table_cases[] = {
 	{ "linear 0 1 a", "Expected 1 arrays (<dev> <offset> pairs), got 1 words" },
 	{ "linear 0 1 a x", "Array 0 (a): invalid offset 'x'" },
 	{ "linear 0 2 a 0 b -1", "Array 1 (b): invalid offset '-1'" },
-	{ "linear 0 1 a 18446744073709551616", "Array 0 (a): invalid offset '18446744073709551616'" },
+	{ "linear 0 1 a 18446744073709551616",
+	  "Array 0 (a): invalid offset '18446744073709551616'" },
 	{ "linear 0 1 a 0x10", "Array 0 (a): invalid offset '0x10'" },
 	{ "linear 0 1 a 1.5", "Array 0 (a): invalid offset '1.5'" },
 
