@@ -313,7 +313,8 @@ static void vio_resume(struct dm_target *ti)
  * INFO:  <layout> <#arrays> [<dev> <state> <reads> <writes> <read_sectors>
  *        <write_sectors> <discards> <flushes> <errors>]...
  * TABLE: the constructor line, reprinted so that it loads again unchanged.
- * IMA:   layout=...,chunk_sectors=...,array_count=...,
+ * IMA:   target_name=vio,target_version=<x.y.z>,
+ *        layout=...,chunk_sectors=...,array_count=...,
  *        array_<i>_device_name=...,array_<i>_physical_start=...,
  *        array_<i>_status=...,ignore_discard=y|n;
  */
@@ -353,7 +354,8 @@ static void vio_status(struct dm_target *ti, status_type_t type,
 		break;
 
 	case STATUSTYPE_IMA:
-		DMEMIT("layout=%s,chunk_sectors=%u,array_count=%u", layout,
+		DMEMIT_TARGET_NAME_VERSION(ti->type);
+		DMEMIT(",layout=%s,chunk_sectors=%u,array_count=%u", layout,
 		       stripe ? vc->chunk_sectors : 0, vc->nr_arrays);
 		for (i = 0; i < vc->nr_arrays; i++) {
 			DMEMIT(",array_%u_device_name=%s", i,
