@@ -30,9 +30,10 @@ clean:
 	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	rm -f dm-vio/*.o dm-vio/*.ko dm-vio/*.mod* dm-vio/.*.cmd
 
+# INSTALL_MOD_PATH (as for the kernel) installs into a staging root.
 install: modules
 	$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_DM_VIO=m modules_install
-	depmod -a $(KREL)
+	depmod -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KREL)
 
 deps:
 	bash tools/install-deps.sh
