@@ -13,7 +13,7 @@ tree=${1:?usage: stage.sh <kernel tree>}
 dst=$tree/drivers/md/dm-vio
 
 shopt -s nullglob
-files=("$top"/dm-vio/*.[ch] "$top"/dm-vio/Kconfig "$top"/dm-vio/Kbuild "$top"/kunit/*_test.c "$top"/kunit/test_module.c)
+files=("$top"/dm-vio/*.[ch] "$top"/dm-vio/Kconfig "$top"/dm-vio/Kbuild "$top"/kunit/*_test.c "$top"/kunit/*.h "$top"/kunit/test_module.c)
 shopt -u nullglob
 
 mkdir -p "$dst"
