@@ -32,7 +32,12 @@ expect_eq() {
 }
 
 vio_cleanup() {
-	local v l
+	local v j
+	# Background helpers (fio, blktrace) must not outlive the test.
+	for j in $(jobs -p); do
+		kill "$j" 2>/dev/null
+	done
+	wait 2>/dev/null
 	for v in "${VIO_VOLUMES[@]}"; do
 		dmsetup remove --retry "$v" >/dev/null 2>&1 || true
 	done

@@ -19,6 +19,7 @@ say() {
 }
 
 : >"$tap"
+log=$(mktemp /tmp/vio-test-log.XXXXXX)
 modprobe dm-mod && modprobe loop && modprobe dm-zero || { echo "run: cannot load dm-mod/loop" >&2; exit 1; }
 # Keep the console for TAP; the full kernel log is checked after the run.
 dmesg -n 3
@@ -44,10 +45,12 @@ for t in "${tests[@]}"; do
 	n=$((n + 1))
 	name=$(basename "$t" .sh)
 	start=$(date +%s)
-	out=$(timeout -k 10 "$per_test_timeout" bash "$t" 2>&1)
+	# Output goes to a file, not a pipe: a stray background process of a
+	# failed test must not keep the runner waiting.
+	timeout -k 10 "$per_test_timeout" bash "$t" >"$log" 2>&1 </dev/null
 	rc=$?
 	secs=$(($(date +%s) - start))
-	[ -n "$out" ] && sed 's/^/# /; s/^# # /# /' <<<"$out" | tee -a "$tap"
+	sed 's/^/# /; s/^# # /# /' "$log" | tee -a "$tap"
 
 	# Leftovers are a failure of the test that left them.
 	left=$(dmsetup ls 2>/dev/null | awk '$1 ~ /^viot-/ {print $1}')
