@@ -56,11 +56,9 @@ void vio_array_read_stats(const struct vio_array *a, u64 *ctr)
 	}
 }
 
-/*
- * Construct a vio volume. See table.c for the grammar.
- */
 static void vio_dtr(struct dm_target *ti);
 
+/* Open every array, refuse duplicates, and note what the geometry needs. */
 static int vio_open_arrays(struct dm_target *ti, struct vio_c *vc,
 			   const struct vio_table_args *args,
 			   struct vio_array_info *info, struct vio_err *err)
@@ -100,6 +98,10 @@ static int vio_open_arrays(struct dm_target *ti, struct vio_c *vc,
 	return 0;
 }
 
+/*
+ * Construct a vio volume: parse the whole line (table.c has the grammar),
+ * then open the arrays, then check the geometry against them.
+ */
 static int vio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
 	struct vio_table_args *args;
