@@ -280,8 +280,13 @@ static int vio_end_io(struct dm_target *ti, struct bio *bio,
 	struct vio_c *vc = ti->private;
 	struct vio_io *io = dm_per_bio_data(bio, sizeof(*io));
 
-	/* BLK_STS_AGAIN is a REQ_NOWAIT retry, not an array fault. */
-	if (unlikely(*error) && *error != BLK_STS_AGAIN)
+	/*
+	 * Not array faults: BLK_STS_AGAIN asks a REQ_NOWAIT submitter to
+	 * retry, BLK_STS_NOTSUPP answers an operation the array lacks (the
+	 * block layer then falls back, e.g. from write-zeroes to writes).
+	 */
+	if (unlikely(*error) && *error != BLK_STS_AGAIN &&
+	    *error != BLK_STS_NOTSUPP)
 		vio_count(&vc->arrays[io->array], DM_VIO_CTR_ERRORS, 1);
 	return DM_ENDIO_DONE;
 }
