@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-vio: deriving a VM's name from its cgroup path.
+ *
+ * libvirt and systemd-machined put each guest in a scope unit under
+ * machine.slice, named after the machine and escaped the systemd way
+ * (systemd.unit(5): "-" and other bytes become "\xNN"):
+ *
+ *   machine.slice/machine-qemu\x2d3\x2ddb1.scope            libvirt QEMU
+ *   machine.slice/machine-qemu\x2d3\x2ddb1.scope/libvirt/vcpu0
+ *   machine.slice/machine-lxc\x2d812\x2dweb.scope            libvirt LXC
+ *   machine.slice/machine-db1.scope                          machined
+ *
+ * The name is what stays the same when the guest restarts or moves to
+ * another host: libvirt's "<driver>-<id>-" prefix (the id changes with
+ * every start) is dropped, so all of the above but the last two yield
+ * "db1", the LXC one "web".
+ */
+#include <linux/ctype.h>
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/string.h>
+
+#include "compat.h"
+#include "tag.h"
+
+#define MACHINE_PREFIX	"machine-"
+#define SCOPE_SUFFIX	".scope"
+
+/*
+ * Undo systemd's escaping of @len bytes at @src into @dst (@size bytes,
+ * NUL-terminated). Return: the unescaped length, -EINVAL for a broken
+ * escape or a NUL byte, -ENAMETOOLONG when it does not fit.
+ */
+static int vio_unescape(const char *src, size_t len, char *dst, size_t size)
+{
+	size_t i = 0, n = 0;
+
+	while (i < len) {
+		char c = src[i];
+
+		if (c == '\\') {
+			int hi, lo;
+
+			if (len - i < 4 || src[i + 1] != 'x')
+				return -EINVAL;
+			hi = hex_to_bin(src[i + 2]);
+			lo = hex_to_bin(src[i + 3]);
+			if (hi < 0 || lo < 0 || (hi | lo) == 0)
+				return -EINVAL;
+			c = (char)(hi << 4 | lo);
+			i += 4;
+		} else {
+			i++;
+		}
+		if (n + 1 >= size)
+			return -ENAMETOOLONG;
+		dst[n++] = c;
+	}
+	dst[n] = '\0';
+	return n;
+}
+
+/* Drop libvirt's "<driver>-<id>-" prefix: qemu or lxc, decimal id. */
+static const char *vio_strip_libvirt_prefix(const char *name)
+{
+	static const char * const drivers[] = { "qemu-", "lxc-" };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(drivers); i++) {
+		const char *p = name + strlen(drivers[i]);
+
+		if (strncmp(name, drivers[i], strlen(drivers[i])) || !isdigit(*p))
+			continue;
+		while (isdigit(*p))
+			p++;
+		if (*p == '-' && p[1])
+			return p + 1;
+	}
+	return name;
+}
+
+/**
+ * vio_tag_vm_name() - the VM name in a cgroup path, if it has one
+ * @cgroup_path: a cgroup v2 path, with or without a leading "/"
+ * @name: result buffer
+ * @size: its size; names longer than @size - 1 are refused
+ *
+ * Looks for the innermost "machine-<escaped name>.scope" component.
+ *
+ * Return: 0 with @name set; -ENOENT when the path is not inside a machine
+ * scope; -EINVAL for a scope name that is not validly escaped;
+ * -ENAMETOOLONG when the name does not fit.
+ */
+int vio_tag_vm_name(const char *cgroup_path, char *name, size_t size)
+{
+	const char *p = cgroup_path, *found = NULL;
+	size_t found_len = 0;
+	char *buf;
+	int r;
+
+	/* The innermost match wins: nested machines are their own tenants. */
+	while (*p) {
+		const char *end = strchrnul(p, '/');
+		size_t len = end - p;
+
+		if (len > strlen(MACHINE_PREFIX) + strlen(SCOPE_SUFFIX) &&
+		    !strncmp(p, MACHINE_PREFIX, strlen(MACHINE_PREFIX)) &&
+		    !strncmp(end - strlen(SCOPE_SUFFIX), SCOPE_SUFFIX,
+			     strlen(SCOPE_SUFFIX))) {
+			found = p + strlen(MACHINE_PREFIX);
+			found_len = len - strlen(MACHINE_PREFIX) - strlen(SCOPE_SUFFIX);
+		}
+		p = *end ? end + 1 : end;
+	}
+	if (!found)
+		return -ENOENT;
+
+	/* Unescape in place in @name, then drop the libvirt prefix. */
+	r = vio_unescape(found, found_len, name, size);
+	if (r < 0)
+		return r;
+	buf = name;
+	p = vio_strip_libvirt_prefix(buf);
+	if (p != buf)
+		memmove(buf, p, strlen(p) + 1);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(vio_tag_vm_name);
