@@ -12,6 +12,7 @@
  *            stripe <chunk_sectors>      chunk: a power of two, in sectors
  *   arrays:  1 to DM_VIO_MAX_ARRAYS; offset in 512-byte sectors
  *   feature: ignore_discard              do not advertise discard
+ *            tag <name>                  every bio is the tenant <name>
  *
  * Only the syntax is checked here; whether the numbers fit the devices is
  * the geometry's business (layout.c), once the devices are open.
@@ -164,6 +165,25 @@ static int vio_parse_arrays(struct dm_arg_set *as, struct vio_table_args *args,
 	return 0;
 }
 
+/* A static tag: what a VM name may be, printable and without spaces. */
+static int vio_parse_tag(const char *word, struct vio_table_args *args,
+			 struct vio_err *err)
+{
+	size_t i, len = strlen(word);
+
+	if (!len || len >= sizeof(args->tag))
+		return vio_err(err, "Tag '%.40s' must be 1 to %zu characters",
+			       word, sizeof(args->tag) - 1);
+	for (i = 0; i < len; i++)
+		if (!isgraph(word[i]))
+			return vio_err(err, "Tag '%.40s' has a non-printable character",
+				       word);
+	if (args->features & VIO_F_TAG)
+		return vio_err(err, "Feature 'tag' given twice");
+	memcpy(args->tag, word, len + 1);
+	return 0;
+}
+
 static int vio_parse_features(struct dm_arg_set *as,
 			      struct vio_table_args *args, struct vio_err *err)
 {
@@ -184,10 +204,18 @@ static int vio_parse_features(struct dm_arg_set *as,
 		const char *word = dm_shift_arg(as);
 		unsigned long flag;
 
-		if (!strcmp(word, DM_VIO_FEATURE_IGNORE_DISCARD))
+		if (!strcmp(word, DM_VIO_FEATURE_IGNORE_DISCARD)) {
 			flag = VIO_F_IGNORE_DISCARD;
-		else
+		} else if (!strcmp(word, DM_VIO_FEATURE_TAG)) {
+			flag = VIO_F_TAG;
+			if (!nargs--)
+				return vio_err(err, "Feature 'tag' needs a name: tag <name>");
+			r = vio_parse_tag(dm_shift_arg(as), args, err);
+			if (r)
+				return r;
+		} else {
 			return vio_err(err, "Unknown feature '%s'", word);
+		}
 
 		if (args->features & flag)
 			return vio_err(err, "Feature '%s' given twice", word);

@@ -29,6 +29,10 @@ enum vio_layout {
 
 /* Feature flags of the table line. */
 #define VIO_F_IGNORE_DISCARD	BIT(0)
+#define VIO_F_TAG		BIT(1)
+
+/* Longest static tag, including the NUL (a VM name, see tag.h). */
+#define VIO_TAG_LEN		64
 
 struct vio_array_args {
 	const char *path;	/* as written in the table; points into argv */
@@ -41,6 +45,7 @@ struct vio_table_args {
 	unsigned int nr_arrays;
 	struct vio_array_args arrays[DM_VIO_MAX_ARRAYS];
 	unsigned long features;	/* VIO_F_* */
+	char tag[VIO_TAG_LEN];	/* VIO_F_TAG: the volume's static tenant */
 };
 
 int vio_parse_table(unsigned int argc, char **argv,

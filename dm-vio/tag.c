@@ -18,6 +18,7 @@
  */
 #include <linux/ctype.h>
 #include <linux/errno.h>
+#include <linux/glob.h>
 #include <linux/kernel.h>
 #include <linux/string.h>
 
@@ -127,3 +128,69 @@ int vio_tag_vm_name(const char *cgroup_path, char *name, size_t size)
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(vio_tag_vm_name);
+
+static const char * const vio_match_keys[] = {
+	[VIO_MATCH_VM] = "vm",
+	[VIO_MATCH_CGROUP] = "cgroup",
+};
+
+/**
+ * vio_match_parse() - read the tenant pattern of a rule
+ * @word: "vm=<glob>" or "cgroup=<glob>"
+ * @m: result
+ * @err: the reason, on error
+ *
+ * Globs are glob_match()'s: "*", "?" and "[...]". A cgroup pattern is
+ * matched against the whole path from the cgroup root ("/machine.slice/
+ * ..."), a VM pattern against the unescaped VM name.
+ */
+int vio_match_parse(const char *word, struct vio_match_spec *m,
+		    struct vio_err *err)
+{
+	const char *eq = strchr(word, '=');
+	size_t klen = eq ? eq - word : 0, plen;
+	unsigned int k, i;
+
+	for (k = 0; k < ARRAY_SIZE(vio_match_keys); k++)
+		if (eq && strlen(vio_match_keys[k]) == klen &&
+		    !strncmp(word, vio_match_keys[k], klen))
+			break;
+	if (k == ARRAY_SIZE(vio_match_keys))
+		return vio_err(err, "Tenant pattern '%.40s' must be vm=<glob> or cgroup=<glob>",
+			       word);
+	plen = strlen(eq + 1);
+	if (!plen)
+		return vio_err(err, "Tenant pattern '%s' is empty", word);
+	if (plen >= VIO_PATTERN_LEN)
+		return vio_err(err, "Tenant pattern '%.40s...' is longer than %u bytes",
+			       word, VIO_PATTERN_LEN - 1);
+	for (i = 0; i < plen; i++)
+		if (!isgraph(eq[1 + i]))
+			return vio_err(err, "Tenant pattern '%.40s' has a non-printable byte",
+				       word);
+	m->kind = k;
+	memcpy(m->pattern, eq + 1, plen + 1);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(vio_match_parse);
+
+int vio_match_format(const struct vio_match_spec *m, char *buf, size_t size)
+{
+	return scnprintf(buf, size, "%s=%s", vio_match_keys[m->kind], m->pattern);
+}
+EXPORT_SYMBOL_IF_KUNIT(vio_match_format);
+
+/**
+ * vio_match_tenant() - does a rule's pattern match a tenant?
+ * @m: the pattern
+ * @path: the tenant's cgroup path
+ * @vm: the tenant's VM name, "" if it has none
+ */
+bool vio_match_tenant(const struct vio_match_spec *m, const char *path,
+		      const char *vm)
+{
+	if (m->kind == VIO_MATCH_VM)
+		return vm[0] && glob_match(m->pattern, vm);
+	return glob_match(m->pattern, path);
+}
+EXPORT_SYMBOL_IF_KUNIT(vio_match_tenant);

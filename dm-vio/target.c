@@ -9,10 +9,12 @@
  * grammar lives in table.c, the address arithmetic in layout.c, the sysfs
  * tree in sysfs.c. See Documentation/admin-guide/device-mapper/dm-vio.rst.
  *
- * Concurrency: the map and end_io paths touch only the immutable geometry
- * and this CPU's counters, so they take no lock and never sleep. Table
+ * Concurrency: the map and end_io paths touch the immutable geometry,
+ * this CPU's counters and, through the policy (policy.c, dispatch.c),
+ * RCU-protected tenants and a per-class lock; they never sleep. Table
  * state changes only through dm's constructor, suspend/resume and
- * destructor calls, which dm serialises per device.
+ * destructor calls, which dm serialises per device; the policy's
+ * configuration only through messages, under its mutex.
  */
 #include <linux/atomic.h>
 #include <linux/bio.h>
@@ -158,6 +160,20 @@ static int vio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		}
 	}
 
+	vc->pol = vio_policy_get(ti, &err);
+	if (!vc->pol) {
+		r = -ENOMEM;
+		goto bad;
+	}
+	if (args->features & VIO_F_TAG) {
+		vc->tagged = vio_tenant_static(vc->pol, args->tag);
+		if (!vc->tagged) {
+			vio_err(&err, "Cannot allocate the tenant for tag %s", args->tag);
+			r = -ENOMEM;
+			goto bad;
+		}
+	}
+
 	ti->per_io_data_size = sizeof(struct vio_io);
 	ti->num_flush_bios = vc->nr_arrays;
 	ti->num_discard_bios = args->features & VIO_F_IGNORE_DISCARD ?
@@ -184,6 +200,9 @@ static void vio_dtr(struct dm_target *ti)
 	unsigned int i;
 
 	vio_sysfs_unregister(vc);
+	vio_tenant_put_static(vc->tagged);
+	if (vc->pol)
+		vio_policy_put(vc->pol);
 	for (i = 0; i < vc->nr_arrays; i++) {
 		free_percpu(vc->arrays[i].stats);
 		if (vc->arrays[i].dev)
@@ -230,6 +249,7 @@ static int vio_map_per_array(struct vio_c *vc, struct bio *bio,
 	io->array = i;
 	bio_set_dev(bio, a->dev->bdev);
 	if (bio->bi_opf & REQ_PREFLUSH) {
+		/* An empty flush: REQ_OP_WRITE with no data. */
 		vio_count(a, DM_VIO_CTR_FLUSHES, 1);
 		return DM_MAPIO_REMAPPED;
 	}
@@ -247,10 +267,9 @@ static int vio_map_per_array(struct vio_c *vc, struct bio *bio,
 	return DM_MAPIO_REMAPPED;
 }
 
-static int vio_map(struct dm_target *ti, struct bio *bio)
+/* Where the bio goes: remap it to its array. */
+static int vio_remap(struct vio_c *vc, struct bio *bio, struct vio_io *io)
 {
-	struct vio_c *vc = ti->private;
-	struct vio_io *io = dm_per_bio_data(bio, sizeof(*io));
 	sector_t array_sector, max_len;
 	struct vio_array *a;
 	unsigned int i;
@@ -260,7 +279,7 @@ static int vio_map(struct dm_target *ti, struct bio *bio)
 	    unlikely(bio_op(bio) == REQ_OP_WRITE_ZEROES))
 		return vio_map_per_array(vc, bio, io);
 
-	i = vio_geom_map(&vc->geom, dm_target_offset(ti, bio->bi_iter.bi_sector),
+	i = vio_geom_map(&vc->geom, dm_target_offset(vc->ti, bio->bi_iter.bi_sector),
 			 &array_sector, &max_len);
 	/* Linear: stop at the array's end; dm resubmits the rest. */
 	if (bio_sectors(bio) > max_len)
@@ -272,6 +291,26 @@ static int vio_map(struct dm_target *ti, struct bio *bio)
 	bio->bi_iter.bi_sector = a->offset + array_sector;
 	vio_account(a, bio);
 	return DM_MAPIO_REMAPPED;
+}
+
+/* Remap, then let the bio's tenant and class decide when it goes. */
+static int vio_map(struct dm_target *ti, struct bio *bio)
+{
+	struct vio_c *vc = ti->private;
+	struct vio_io *io = dm_per_bio_data(bio, sizeof(*io));
+	struct vio_tenant *t;
+	int r;
+
+	io->q.cls = NULL;
+	r = vio_remap(vc, bio, io);
+	if (r != DM_MAPIO_REMAPPED)
+		return r;
+
+	rcu_read_lock();
+	t = vc->tagged ?: vio_tenant_of_bio(vc->pol, bio);
+	r = vio_qos_map(vc->pol, t, bio, &io->q, dm_bio_get_target_bio_nr(bio));
+	rcu_read_unlock();
+	return r;
 }
 
 static int vio_end_io(struct dm_target *ti, struct bio *bio,
@@ -288,6 +327,8 @@ static int vio_end_io(struct dm_target *ti, struct bio *bio,
 	if (unlikely(*error) && *error != BLK_STS_AGAIN &&
 	    *error != BLK_STS_NOTSUPP)
 		vio_count(&vc->arrays[io->array], DM_VIO_CTR_ERRORS, 1);
+	if (io->q.cls)
+		vio_qos_end_io(vc->pol, bio, &io->q);
 	return DM_ENDIO_DONE;
 }
 
@@ -296,6 +337,25 @@ static int vio_end_io(struct dm_target *ti, struct bio *bio,
  * the old table (postsuspend removes its tree) before the new one resumes
  * (resume adds its own), so the two never collide on the same names.
  */
+/*
+ * Bios deferred by QoS are in flight as far as dm is concerned, so a
+ * suspend waits for them: release them all now rather than at their
+ * classes' pace, and stop deferring until resume.
+ */
+static void vio_presuspend(struct dm_target *ti)
+{
+	struct vio_c *vc = ti->private;
+
+	vio_qos_drain(vc->pol);
+}
+
+static void vio_presuspend_undo(struct dm_target *ti)
+{
+	struct vio_c *vc = ti->private;
+
+	vio_qos_undrain(vc->pol);
+}
+
 static void vio_postsuspend(struct dm_target *ti)
 {
 	vio_sysfs_unregister(ti->private);
@@ -305,6 +365,8 @@ static void vio_resume(struct dm_target *ti)
 {
 	struct vio_c *vc = ti->private;
 	int r;
+
+	vio_qos_undrain(vc->pol);
 
 	if (vc->kobj)
 		return;
@@ -319,6 +381,8 @@ static void vio_resume(struct dm_target *ti)
  *
  * INFO:  <layout> <#arrays> [<dev> <state> <reads> <writes> <read_sectors>
  *        <write_sectors> <discards> <flushes> <errors>]...
+ *        <qos on|off> <#classes> [<class> <ios> <bytes> <queued>
+ *        <throttled>]...
  * TABLE: the constructor line, reprinted so that it loads again unchanged.
  * IMA:   target_name=vio,target_version=<x.y.z>,
  *        layout=...,chunk_sectors=...,array_count=...,
@@ -346,6 +410,7 @@ static void vio_status(struct dm_target *ti, status_type_t type,
 			for (k = 0; k < DM_VIO_NR_ARRAY_COUNTERS; k++)
 				DMEMIT(" %llu", ctr[k]);
 		}
+		vio_policy_status(vc->pol, result, maxlen, &sz);
 		break;
 
 	case STATUSTYPE_TABLE:
@@ -356,8 +421,12 @@ static void vio_status(struct dm_target *ti, status_type_t type,
 		for (i = 0; i < vc->nr_arrays; i++)
 			DMEMIT(" %s %llu", vc->arrays[i].dev->name,
 			       (unsigned long long)vc->arrays[i].offset);
+		if (ignore_discard || vc->tagged)
+			DMEMIT(" %u", (ignore_discard ? 1 : 0) + (vc->tagged ? 2 : 0));
 		if (ignore_discard)
-			DMEMIT(" 1 " DM_VIO_FEATURE_IGNORE_DISCARD);
+			DMEMIT(" " DM_VIO_FEATURE_IGNORE_DISCARD);
+		if (vc->tagged)
+			DMEMIT(" " DM_VIO_FEATURE_TAG " %s", vc->tagged->vm);
 		break;
 
 	case STATUSTYPE_IMA:
@@ -374,6 +443,24 @@ static void vio_status(struct dm_target *ti, status_type_t type,
 		DMEMIT(",ignore_discard=%c;", ignore_discard ? 'y' : 'n');
 		break;
 	}
+}
+
+/*
+ * Messages configure the device's policy (policy.c has the grammar). A
+ * refused message logs one line naming the device and the reason, and
+ * changes nothing.
+ */
+static int vio_message(struct dm_target *ti, unsigned int argc, char **argv,
+		       char *result, unsigned int maxlen)
+{
+	struct vio_c *vc = ti->private;
+	struct vio_err err = {};
+	int r;
+
+	r = vio_policy_message(vc->pol, vc, argc, argv, result, maxlen, &err);
+	if (r == -EINVAL)
+		DMERR("%s: %s", dm_table_device_name(ti->table), err.msg);
+	return r;
 }
 
 static int vio_iterate_devices(struct dm_target *ti,
@@ -416,9 +503,12 @@ static struct target_type vio_target = {
 	.dtr		 = vio_dtr,
 	.map		 = vio_map,
 	.end_io		 = vio_end_io,
+	.presuspend	 = vio_presuspend,
+	.presuspend_undo = vio_presuspend_undo,
 	.postsuspend	 = vio_postsuspend,
 	.resume		 = vio_resume,
 	.status		 = vio_status,
+	.message	 = vio_message,
 	.iterate_devices = vio_iterate_devices,
 	.io_hints	 = vio_io_hints,
 };

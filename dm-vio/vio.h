@@ -10,6 +10,7 @@
 #include <linux/percpu.h>
 
 #include "layout.h"
+#include "policy.h"
 #include "table.h"
 
 #define DM_MSG_PREFIX "vio"
@@ -35,6 +36,8 @@ struct vio_c {
 	struct vio_geom geom;
 	unsigned long features;		/* VIO_F_* */
 	u32 chunk_sectors;		/* as given in the table (stripe) */
+	struct vio_policy *pol;		/* the device's, shared across reloads */
+	struct vio_tenant *tagged;	/* VIO_F_TAG: the static tenant */
 
 	/* sysfs tree, present while the table is live (resumed) */
 	struct kobject *kobj;		/* vio/ */
@@ -44,10 +47,16 @@ struct vio_c {
 	struct vio_array arrays[] __counted_by(nr_arrays);
 };
 
-/* Per-bio data: which array the clone went to. */
+/* Per-bio data: which array the clone went to, and its QoS state. */
 struct vio_io {
 	unsigned int array;
+	struct vio_qio q;
 };
+
+static inline struct vio_qio *vio_bio_qio(struct bio *bio)
+{
+	return &((struct vio_io *)dm_per_bio_data(bio, sizeof(struct vio_io)))->q;
+}
 
 void vio_array_read_stats(const struct vio_array *a, u64 *ctr);
 

@@ -28,6 +28,7 @@
 
 /* Feature keywords of the table line's optional feature group. */
 #define DM_VIO_FEATURE_IGNORE_DISCARD	"ignore_discard"
+#define DM_VIO_FEATURE_TAG		"tag"	/* takes one argument */
 
 /* Per-array state letters in the status line. */
 #define DM_VIO_ARRAY_ALIVE		'A'	/* in service */

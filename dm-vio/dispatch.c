@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-vio: QoS in the bio path: charge, defer, dispatch.
+ *
+ * vio_qos_map() runs in the map path and never sleeps. A bio whose class
+ * has nothing queued, conforms to the class's limits and finds a free slot
+ * of the volume's depth goes straight on, charged under its class's lock
+ * only. Anything else is queued at the tail of its class's FIFO (so a
+ * flush or FUA write never overtakes a write its tenant issued before it)
+ * and left to the dispatcher.
+ *
+ * The dispatcher is one work item per volume (process context, on a
+ * WQ_MEM_RECLAIM workqueue). It asks the scheduler (qos.c) which class
+ * goes next, pops that class's head, and submits it with
+ * dm_submit_bio_remap(). It runs when a bio is queued, when a dispatched
+ * bio completes and frees a slot, and from an hrtimer when the first class
+ * waiting for a limit becomes eligible.
+ *
+ * No bio is lost: a deferred bio is "in flight" for dm until we submit it,
+ * so suspend waits for it; presuspend sets ->draining, which makes the
+ * dispatcher release every queued bio at once and the map path bypass the
+ * queues until resume (the dm-delay approach). Remove suspends first.
+ */
+#include <linux/blkdev.h>
+#include <linux/device-mapper.h>
+#include <linux/log2.h>
+#include <linux/workqueue.h>
+
+#include "vio.h"
+
+/* Bios dispatched per run of the work item before it yields. */
+#define VIO_DISPATCH_BATCH	64
+
+static enum vio_dir vio_bio_dir(struct bio *bio, unsigned int nr)
+{
+	if (!bio_sectors(bio) && !op_is_discard(bio_op(bio)) &&
+	    bio_op(bio) != REQ_OP_WRITE_ZEROES)
+		return VIO_DIR_NONE;		/* empty flush */
+	if (op_is_discard(bio_op(bio)) || bio_op(bio) == REQ_OP_WRITE_ZEROES)
+		/* Cloned once per array: charge the first clone only. */
+		return nr ? VIO_DIR_NONE : VIO_DIR_WRITE;
+	return op_is_write(bio_op(bio)) ? VIO_DIR_WRITE : VIO_DIR_READ;
+}
+
+/* Take one of the volume's depth slots, if one is free. */
+static bool vio_slot_get(struct vio_policy *pol)
+{
+	int n = atomic_read(&pol->inflight);
+
+	do {
+		if (n >= (int)READ_ONCE(pol->depth))
+			return false;
+	} while (!atomic_try_cmpxchg(&pol->inflight, &n, n + 1));
+	return true;
+}
+
+static void vio_stats_add(struct vio_qstats __percpu *s, const struct vio_req *rq)
+{
+	if (rq->dir == VIO_DIR_READ) {
+		this_cpu_inc(s->reads);
+		this_cpu_add(s->read_bytes, rq->bytes);
+	} else if (rq->dir == VIO_DIR_WRITE) {
+		this_cpu_inc(s->writes);
+		this_cpu_add(s->write_bytes, rq->bytes);
+	}
+}
+
+/**
+ * vio_qos_map - attribute a remapped bio to its tenant and class
+ * @pol: the volume's policy
+ * @t: the bio's tenant (vio_tenant_of_bio() or the static tag)
+ * @bio: the bio, already remapped to its array
+ * @qio: the bio's per-bio QoS state
+ * @nr: dm's clone number for flush/discard clones, else 0
+ *
+ * Called under rcu_read_lock(). Return: DM_MAPIO_REMAPPED if the bio may
+ * go now, DM_MAPIO_SUBMITTED if it was queued.
+ */
+int vio_qos_map(struct vio_policy *pol, struct vio_tenant *t, struct bio *bio,
+		struct vio_qio *qio, unsigned int nr)
+{
+	struct vio_class *c = vio_tenant_class(pol, t);
+	u64 now = ktime_get_ns();
+	unsigned long flags;
+	bool activate;
+
+	percpu_ref_get(&t->ref);
+	percpu_ref_get(&c->ref);
+	qio->tenant = t;
+	qio->cls = c;
+	qio->arrival_ns = now;
+	qio->req.dir = vio_bio_dir(bio, nr);
+	qio->req.bytes = qio->req.dir == VIO_DIR_NONE ? 0 : bio->bi_iter.bi_size;
+	qio->counted = false;
+	vio_stats_add(t->stats, &qio->req);
+	vio_stats_add(c->stats, &qio->req);
+
+	if (!READ_ONCE(pol->qos_on) || READ_ONCE(pol->draining))
+		return DM_MAPIO_REMAPPED;
+
+	/* Fast path: nothing ahead of it, within limits, room on the arrays. */
+	spin_lock_irqsave(&c->lock, flags);
+	if (!c->active && !READ_ONCE(pol->starved) &&
+	    vio_qclass_eligible(&c->qc, &qio->req) <= now && vio_slot_get(pol)) {
+		vio_qclass_charge(&c->qc, &qio->req, now,
+				  READ_ONCE(pol->sched.vtime), false);
+		spin_unlock_irqrestore(&c->lock, flags);
+		qio->counted = true;
+		if (vio_qclass_has_res(&c->qc))
+			this_cpu_inc(c->stats->res_met);
+		return DM_MAPIO_REMAPPED;
+	}
+	spin_unlock_irqrestore(&c->lock, flags);
+
+	spin_lock_irqsave(&pol->sched_lock, flags);
+	spin_lock(&c->lock);
+	bio_list_add(&c->queue, bio);
+	c->nr_queued++;
+	activate = !c->active;
+	c->active = true;
+	if (activate)
+		vio_sched_activate(&pol->sched, &c->qc, &qio->req, now);
+	spin_unlock(&c->lock);
+	atomic_inc(&pol->queued);
+	spin_unlock_irqrestore(&pol->sched_lock, flags);
+
+	queue_work(pol->wq, &pol->dispatch);
+	return DM_MAPIO_SUBMITTED;
+}
+
+/* A bio leaves its class's queue; caller holds sched_lock and c->lock. */
+static struct bio *vio_class_pop(struct vio_policy *pol, struct vio_class *c,
+				 struct vio_req *next)
+{
+	struct bio *bio = bio_list_pop(&c->queue);
+	struct bio *head = bio_list_peek(&c->queue);
+
+	c->nr_queued--;
+	atomic_dec(&pol->queued);
+	if (head)
+		*next = vio_bio_qio(head)->req;
+	else
+		c->active = false;
+	return bio;
+}
+
+static void vio_dispatched(struct vio_class *c, struct bio *bio, u64 now)
+{
+	struct vio_qio *qio = vio_bio_qio(bio);
+
+	this_cpu_inc(c->stats->throttled);
+	this_cpu_add(c->stats->throttled_ns, now - qio->arrival_ns);
+	this_cpu_inc(qio->tenant->stats->throttled);
+	this_cpu_add(qio->tenant->stats->throttled_ns, now - qio->arrival_ns);
+}
+
+/* Suspending: every queued bio goes now, in each class's order. */
+static void vio_drain_all(struct vio_policy *pol, struct bio_list *out)
+{
+	struct vio_pick pick;
+	struct vio_req next;
+	u64 now = ktime_get_ns();
+
+	/* U64_MAX: every waiting class counts as eligible. */
+	while ((pick = vio_sched_pick(&pol->sched, U64_MAX)).c) {
+		struct vio_class *c = container_of(pick.c, struct vio_class, qc);
+		struct bio *bio;
+
+		spin_lock(&c->lock);
+		bio = vio_class_pop(pol, c, &next);
+		vio_sched_remove(&pol->sched, &c->qc);
+		if (c->active)
+			vio_sched_activate(&pol->sched, &c->qc, &next, now);
+		spin_unlock(&c->lock);
+		vio_dispatched(c, bio, now);
+		bio_list_add(out, bio);
+	}
+}
+
+static void vio_dispatch_work(struct work_struct *work)
+{
+	struct vio_policy *pol = container_of(work, struct vio_policy, dispatch);
+	struct bio_list out = BIO_EMPTY_LIST;
+	unsigned int n = 0;
+	bool again = false;
+	u64 wake = 0;
+	struct bio *bio;
+	u64 now;
+
+	spin_lock_irq(&pol->sched_lock);
+	now = ktime_get_ns();
+	if (READ_ONCE(pol->draining)) {
+		vio_drain_all(pol, &out);
+		WRITE_ONCE(pol->starved, false);
+		goto unlock;
+	}
+	while (n < VIO_DISPATCH_BATCH) {
+		struct vio_pick pick = vio_sched_pick(&pol->sched, now);
+		struct vio_class *c;
+		struct vio_req next;
+		bool met;
+
+		if (!pick.c) {
+			wake = pick.wake;
+			WRITE_ONCE(pol->starved, false);
+			break;
+		}
+		if (!vio_slot_get(pol)) {
+			/* Completions will run us again. */
+			WRITE_ONCE(pol->starved, true);
+			break;
+		}
+		c = container_of(pick.c, struct vio_class, qc);
+		spin_lock(&c->lock);
+		bio = vio_class_pop(pol, c, &next);
+		met = vio_sched_dispatched(&pol->sched, &c->qc, pick.reserved, now,
+					   c->active ? &next : NULL);
+		spin_unlock(&c->lock);
+
+		vio_bio_qio(bio)->counted = true;
+		if (vio_qclass_has_res(&c->qc) && met)
+			this_cpu_inc(c->stats->res_met);
+		else if (vio_qclass_has_res(&c->qc))
+			this_cpu_inc(c->stats->res_missed);
+		vio_dispatched(c, bio, now);
+		bio_list_add(&out, bio);
+		n++;
+	}
+	again = n == VIO_DISPATCH_BATCH;
+unlock:
+	spin_unlock_irq(&pol->sched_lock);
+
+	if (wake)
+		hrtimer_start(&pol->timer, ns_to_ktime(wake), HRTIMER_MODE_ABS);
+	while ((bio = bio_list_pop(&out)))
+		dm_submit_bio_remap(bio, NULL);
+	if (again)
+		queue_work(pol->wq, &pol->dispatch);
+}
+
+static enum hrtimer_restart vio_timer_fn(struct hrtimer *timer)
+{
+	struct vio_policy *pol = container_of(timer, struct vio_policy, timer);
+
+	queue_work(pol->wq, &pol->dispatch);
+	return HRTIMER_NORESTART;
+}
+
+/**
+ * vio_qos_end_io - account a completed bio and free its slot
+ * @pol: the volume's policy
+ * @bio: the bio
+ * @qio: its QoS state, set by vio_qos_map()
+ *
+ * Any context; does not sleep.
+ */
+void vio_qos_end_io(struct vio_policy *pol, struct bio *bio, struct vio_qio *qio)
+{
+	struct vio_class *c = qio->cls;
+	struct vio_tenant *t = qio->tenant;
+	u64 lat = ktime_get_ns() - qio->arrival_ns;
+	u64 us = div_u64(lat, NSEC_PER_USEC);
+	unsigned int b = us ? min_t(unsigned int, ilog2(us), VIO_LAT_BUCKETS - 1) : 0;
+	u32 target = READ_ONCE(c->qc.p.lat_target_us);
+
+	this_cpu_inc(c->stats->completed);
+	this_cpu_add(c->stats->lat_ns, lat);
+	this_cpu_inc(c->stats->lat_hist[b]);
+	this_cpu_inc(t->stats->completed);
+	this_cpu_add(t->stats->lat_ns, lat);
+	this_cpu_inc(t->stats->lat_hist[b]);
+	if (target && us > target) {
+		this_cpu_inc(c->stats->lat_missed);
+		this_cpu_inc(t->stats->lat_missed);
+	}
+
+	if (qio->counted) {
+		atomic_dec(&pol->inflight);
+		if (atomic_read(&pol->queued))
+			queue_work(pol->wq, &pol->dispatch);
+	}
+	percpu_ref_put(&c->ref);
+	percpu_ref_put(&t->ref);
+}
+
+/* Presuspend: release what is queued and stop queueing until resume. */
+void vio_qos_drain(struct vio_policy *pol)
+{
+	WRITE_ONCE(pol->draining, true);
+	queue_work(pol->wq, &pol->dispatch);
+	flush_work(&pol->dispatch);
+}
+
+void vio_qos_undrain(struct vio_policy *pol)
+{
+	WRITE_ONCE(pol->draining, false);
+}
+
+int vio_qos_init(struct vio_policy *pol)
+{
+	spin_lock_init(&pol->sched_lock);
+	vio_sched_init(&pol->sched);
+	INIT_WORK(&pol->dispatch, vio_dispatch_work);
+	hrtimer_init(&pol->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS);
+	pol->timer.function = vio_timer_fn;
+	pol->wq = alloc_workqueue("kviod/%s", WQ_MEM_RECLAIM | WQ_HIGHPRI, 0,
+				  pol->name);
+	return pol->wq ? 0 : -ENOMEM;
+}
+
+/* The device is gone: nothing can be queued any more. */
+void vio_qos_exit(struct vio_policy *pol)
+{
+	if (!pol->wq)
+		return;
+	hrtimer_cancel(&pol->timer);
+	cancel_work_sync(&pol->dispatch);
+	WARN_ON_ONCE(atomic_read(&pol->queued));
+	destroy_workqueue(pol->wq);
+	pol->wq = NULL;
+}

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * dm-vio: tenants, classes and rules of a volume, and the QoS state that
+ * schedules them.
+ *
+ * A policy belongs to the mapped device, not to a table: every table that
+ * is loaded into the device shares it, so classes, rules, tenants and their
+ * counters survive a table reload. It is created by the first table of a
+ * device and freed with the last one (when the device is removed).
+ *
+ *   tenant  who issued a bio: a cgroup (id, path) and the VM derived from
+ *           its path; or the volume's static tag. Found per bio by cgroup
+ *           id in an RCU hash table, created on first sight.
+ *   class   a QoS contract (qos.h) and a FIFO queue of deferred bios;
+ *           "default" always exists and serves unmatched tenants.
+ *   rule    <vm=glob|cgroup=glob> -> class; the first matching rule in
+ *           list order decides a tenant's class.
+ *
+ * Locking:
+ *   policy->lock (mutex)   configuration: messages, classification walks.
+ *   policy->sched_lock     the scheduler trees; taken per bio only when the
+ *                          bio has to wait, and by the dispatcher.
+ *   class->lock            a class's queue, and its QoS state while it has
+ *                          nothing queued. Nests inside sched_lock.
+ *   RCU                    the tenant table, tenant->cls, the rule list.
+ * Lifetimes: bios in flight hold percpu references on their tenant and
+ * class; a deleted class or an expired tenant is freed when the last one
+ * completes.
+ */
+#ifndef DM_VIO_POLICY_H
+#define DM_VIO_POLICY_H
+
+#include <linux/bio.h>
+#include <linux/hrtimer.h>
+#include <linux/mutex.h>
+#include <linux/percpu-refcount.h>
+#include <linux/rhashtable-types.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+
+#include "qos.h"
+#include "tag.h"
+
+#define VIO_CLASS_NAME_LEN	32	/* including the NUL */
+#define VIO_MAX_CLASSES		64
+#define VIO_MAX_RULES		256
+#define VIO_MAX_TENANTS		4096
+#define VIO_DEPTH_DEFAULT	32
+#define VIO_DEPTH_MAX		4096
+#define VIO_DEFAULT_CLASS	"default"
+
+/* Latency histogram: bucket i counts [2^i, 2^(i+1)) us; 0 also < 1 us. */
+#define VIO_LAT_BUCKETS		22
+
+/* Per-class and per-tenant counters, one copy per CPU. */
+struct vio_qstats {
+	u64 reads;
+	u64 writes;
+	u64 read_bytes;
+	u64 write_bytes;
+	u64 throttled;		/* bios that waited in a queue */
+	u64 throttled_ns;	/* total time they waited */
+	u64 completed;
+	u64 lat_ns;		/* total arrival-to-completion time */
+	u64 lat_hist[VIO_LAT_BUCKETS];
+	u64 lat_missed;		/* completions later than the latency target */
+	u64 res_met;		/* dispatches on the reservation schedule */
+	u64 res_missed;		/* dispatches behind it */
+};
+
+struct vio_policy;
+
+struct vio_class {
+	char name[VIO_CLASS_NAME_LEN];
+	struct vio_policy *pol;
+	struct percpu_ref ref;		/* one per bio in flight, one for the list */
+	spinlock_t lock;
+	struct bio_list queue;		/* deferred bios, FIFO */
+	unsigned int nr_queued;
+	bool active;			/* in the scheduler (has a queue) */
+	struct vio_qclass qc;
+	struct vio_qstats __percpu *stats;
+	struct rcu_head rcu;
+};
+
+struct vio_tenant {
+	struct rhash_head node;
+	u64 id;				/* cgroup id; 0 for the root tenant */
+	struct percpu_ref ref;		/* one per bio in flight, one for the table */
+	struct vio_policy *pol;
+	struct vio_class __rcu *cls;
+	unsigned int gen;		/* policy->gen it was classified at */
+	unsigned long last_used;	/* jiffies */
+	struct vio_qstats __percpu *stats;
+	struct rcu_head rcu;
+	char vm[VIO_VM_NAME_LEN];	/* "" when not in a machine scope */
+	char path[];			/* cgroup path, or the static tag */
+};
+
+struct vio_rule {
+	struct vio_match_spec match;
+	struct vio_class *cls;
+};
+
+/* An immutable rule list, replaced as a whole under policy->lock. */
+struct vio_rules {
+	struct rcu_head rcu;
+	unsigned int nr;
+	struct vio_rule rule[] __counted_by(nr);
+};
+
+struct vio_policy {
+	struct list_head node;		/* in the registry, by md */
+	struct mapped_device *md;
+	unsigned int users;		/* tables of md; registry lock */
+	char name[16];			/* dm-N, for log lines */
+
+	struct mutex lock;
+	struct vio_class *classes[VIO_MAX_CLASSES];	/* [0] is "default" */
+	struct vio_rules __rcu *rules;
+	unsigned int gen;		/* bumped by every rule or class change */
+	u64 cap_iops;			/* declared capacity, 0: not declared */
+	u64 cap_bps;
+	unsigned int depth;		/* I/Os in flight when QoS is on */
+	bool qos_on;			/* any class or rule beyond the defaults */
+
+	struct rhashtable tenants;
+	atomic_t nr_tenants;
+	struct vio_tenant *root;	/* root cgroup, no cgroup, table full */
+	struct delayed_work expire;	/* drops tenants idle for long */
+
+	spinlock_t sched_lock;
+	struct vio_sched sched;
+	atomic_t inflight;		/* dispatched under QoS, not completed */
+	atomic_t queued;		/* deferred, not yet dispatched */
+	bool starved;			/* bios wait for depth, not for limits */
+	bool draining;			/* suspending: release everything now */
+	struct workqueue_struct *wq;
+	struct work_struct dispatch;
+	struct hrtimer timer;
+};
+
+/* Per-bio QoS state, part of struct vio_io. */
+struct vio_qio {
+	struct vio_tenant *tenant;
+	struct vio_class *cls;
+	u64 arrival_ns;
+	struct vio_req req;
+	bool counted;			/* holds a slot of policy->depth */
+};
+
+struct dm_target;
+struct vio_c;
+
+struct vio_policy *vio_policy_get(struct dm_target *ti, struct vio_err *err);
+void vio_policy_put(struct vio_policy *pol);
+int vio_policy_message(struct vio_policy *pol, struct vio_c *vc,
+		       unsigned int argc, char **argv, char *result,
+		       unsigned int maxlen, struct vio_err *err);
+void vio_policy_status(struct vio_policy *pol, char *result,
+		       unsigned int maxlen, unsigned int *sz);
+
+struct vio_tenant *vio_tenant_of_bio(struct vio_policy *pol, struct bio *bio);
+struct vio_tenant *vio_tenant_static(struct vio_policy *pol, const char *tag);
+void vio_tenant_put_static(struct vio_tenant *t);
+struct vio_class *vio_tenant_class(struct vio_policy *pol, struct vio_tenant *t);
+
+void vio_qstats_read(struct vio_qstats __percpu *pcpu, struct vio_qstats *sum);
+
+int vio_qos_map(struct vio_policy *pol, struct vio_tenant *t, struct bio *bio,
+		struct vio_qio *qio, unsigned int nr);
+void vio_qos_end_io(struct vio_policy *pol, struct bio *bio,
+		    struct vio_qio *qio);
+void vio_qos_drain(struct vio_policy *pol);
+void vio_qos_undrain(struct vio_policy *pol);
+int vio_qos_init(struct vio_policy *pol);
+void vio_qos_exit(struct vio_policy *pol);
+
+#endif /* DM_VIO_POLICY_H */
