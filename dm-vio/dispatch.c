@@ -102,8 +102,13 @@ int vio_qos_map(struct vio_policy *pol, struct vio_tenant *t, struct bio *bio,
 	spin_lock_irqsave(&c->lock, flags);
 	if (!c->active && !READ_ONCE(pol->starved) &&
 	    vio_qclass_eligible(&c->qc, &qio->req) <= now && vio_slot_get(pol)) {
+		/*
+		 * Right after a backlog, the class is still owed what a late
+		 * dispatch cost it (VIO_QOS_CATCHUP_NS); later it is idle.
+		 */
 		vio_qclass_charge(&c->qc, &qio->req, now,
-				  READ_ONCE(pol->sched.vtime), false);
+				  READ_ONCE(pol->sched.vtime), false,
+				  now - c->idle_since < VIO_QOS_CATCHUP_NS);
 		spin_unlock_irqrestore(&c->lock, flags);
 		qio->counted = true;
 		if (vio_qclass_has_res(&c->qc))
@@ -130,17 +135,19 @@ int vio_qos_map(struct vio_policy *pol, struct vio_tenant *t, struct bio *bio,
 
 /* A bio leaves its class's queue; caller holds sched_lock and c->lock. */
 static struct bio *vio_class_pop(struct vio_policy *pol, struct vio_class *c,
-				 struct vio_req *next)
+				 struct vio_req *next, u64 now)
 {
 	struct bio *bio = bio_list_pop(&c->queue);
 	struct bio *head = bio_list_peek(&c->queue);
 
 	c->nr_queued--;
 	atomic_dec(&pol->queued);
-	if (head)
+	if (head) {
 		*next = vio_bio_qio(head)->req;
-	else
+	} else {
 		c->active = false;
+		c->idle_since = now;
+	}
 	return bio;
 }
 
@@ -167,7 +174,7 @@ static void vio_drain_all(struct vio_policy *pol, struct bio_list *out)
 		struct bio *bio;
 
 		spin_lock(&c->lock);
-		bio = vio_class_pop(pol, c, &next);
+		bio = vio_class_pop(pol, c, &next, now);
 		vio_sched_remove(&pol->sched, &c->qc);
 		if (c->active)
 			vio_sched_activate(&pol->sched, &c->qc, &next, now);
@@ -212,7 +219,7 @@ static void vio_dispatch_work(struct work_struct *work)
 		}
 		c = container_of(pick.c, struct vio_class, qc);
 		spin_lock(&c->lock);
-		bio = vio_class_pop(pol, c, &next);
+		bio = vio_class_pop(pol, c, &next, now);
 		met = vio_sched_dispatched(&pol->sched, &c->qc, pick.reserved, now,
 					   c->active ? &next : NULL);
 		spin_unlock(&c->lock);

@@ -78,6 +78,7 @@ struct vio_class {
 	struct bio_list queue;		/* deferred bios, FIFO */
 	unsigned int nr_queued;
 	bool active;			/* in the scheduler (has a queue) */
+	u64 idle_since;			/* when the queue last ran empty, ns */
 	struct vio_qclass qc;
 	struct vio_qstats __percpu *stats;
 	struct rcu_head rcu;

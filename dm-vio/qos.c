@@ -406,12 +406,18 @@ static bool vio_vt_before(u64 a, u64 b)
  * @now: dispatch time
  * @vtime: the scheduler's virtual time
  * @reserved: served in the reservation phase
+ * @waited: the request was queued (the class was backlogged)
  */
 void vio_qclass_charge(struct vio_qclass *c, const struct vio_req *rq,
-		       u64 now, u64 vtime, bool reserved)
+		       u64 now, u64 vtime, bool reserved, bool waited)
 {
 	u64 units = vio_qos_units(&c->p, rq);
+	u64 base = now;
 	unsigned int k;
+
+	/* A backlogged class did not choose to be idle: keep its lag. */
+	if (waited)
+		base = now > VIO_QOS_CATCHUP_NS ? now - VIO_QOS_CATCHUP_NS : 0;
 
 	for (k = 0; k < VIO_NR_LIMS; k++) {
 		u64 cost;
@@ -419,7 +425,7 @@ void vio_qclass_charge(struct vio_qclass *c, const struct vio_req *rq,
 		if (!c->avg[k].ns_per_unit || !vio_lim_applies(k, rq->dir))
 			continue;
 		cost = vio_lim_cost(c, k, rq);
-		c->avg_tat[k] = max(c->avg_tat[k], now) +
+		c->avg_tat[k] = max(c->avg_tat[k], base) +
 				vio_rate_ns(&c->avg[k], cost);
 		if (c->peak[k].ns_per_unit)
 			c->peak_tat[k] = max(c->peak_tat[k], now) +
@@ -543,6 +549,9 @@ void vio_sched_activate(struct vio_sched *s, struct vio_qclass *c,
 		c->ptag = s->vtime;
 	for (k = 0; k < VIO_NR_RES; k++)
 		c->rtag[k] = max(c->rtag[k], now);
+	/* Idle time is not lag to make up (see VIO_QOS_CATCHUP_NS). */
+	for (k = 0; k < VIO_NR_LIMS; k++)
+		c->avg_tat[k] = max(c->avg_tat[k], now);
 	vio_sched_place(s, c, now);
 }
 EXPORT_SYMBOL_IF_KUNIT(vio_sched_activate);
@@ -613,7 +622,7 @@ bool vio_sched_dispatched(struct vio_sched *s, struct vio_qclass *c,
 	vio_sched_unplace(s, c);
 	if (!reserved)
 		s->vtime = c->ptag;
-	vio_qclass_charge(c, &c->head, now, s->vtime, reserved);
+	vio_qclass_charge(c, &c->head, now, s->vtime, reserved, true);
 	if (next) {
 		c->head = *next;
 		vio_sched_place(s, c, now);

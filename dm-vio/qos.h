@@ -61,6 +61,14 @@
  */
 #define VIO_QOS_SLACK_NS	(10 * NSEC_PER_MSEC)
 
+/*
+ * How much rate a class that is kept waiting (by a late timer, a busy
+ * dispatcher or a full volume) may make up once it can go: its buckets
+ * keep up to this much unused time instead of forgetting it. A class
+ * that had nothing queued banks nothing beyond its tolerance.
+ */
+#define VIO_QOS_CATCHUP_NS	(100 * NSEC_PER_MSEC)
+
 /* The direction a request is charged as. */
 enum vio_dir {
 	VIO_DIR_READ,
@@ -165,7 +173,7 @@ void vio_qclass_init(struct vio_qclass *c, const struct vio_qos_params *p);
 void vio_qclass_set_params(struct vio_qclass *c, const struct vio_qos_params *p);
 u64 vio_qclass_eligible(const struct vio_qclass *c, const struct vio_req *rq);
 void vio_qclass_charge(struct vio_qclass *c, const struct vio_req *rq,
-		       u64 now, u64 vtime, bool reserved);
+		       u64 now, u64 vtime, bool reserved, bool waited);
 bool vio_qclass_res_due(const struct vio_qclass *c, u64 now);
 bool vio_qclass_has_res(const struct vio_qclass *c);
 

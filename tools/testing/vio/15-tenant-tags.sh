@@ -1,0 +1,75 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Every bio is attributed to the cgroup that issued it, byte for byte; a
+# process in a libvirt machine scope gets its VM's class, also after the VM
+# "restarts" into a new scope; the root cgroup is the root tenant; a table
+# with a static tag attributes everything to that tag.
+. "$(dirname "$0")/lib.sh"
+
+make_arrays 2 64
+vio_create viot-tag 131072 stripe 1 16 2 "${ARRAYS[0]}" 0 "${ARRAYS[1]}" 0
+vol=/dev/mapper/viot-tag
+
+# Exact attribution: 300 x 4 KiB direct writes and 200 reads per cgroup.
+cg_make viot/a; a=$CG
+cg_make viot/b; b=$CG
+cg_run "$a" dd if=/dev/zero of=$vol bs=4k count=300 oflag=direct status=none
+cg_run "$b" dd if=$vol of=/dev/null bs=4k count=200 iflag=direct status=none
+expect_eq "tenant /viot/a write_bytes" "$(tenant_field viot-tag /viot/a write_bytes)" $((300 * 4096))
+expect_eq "tenant /viot/a writes" "$(tenant_field viot-tag /viot/a writes)" 300
+expect_eq "tenant /viot/a reads" "$(tenant_field viot-tag /viot/a reads)" 0
+expect_eq "tenant /viot/b read_bytes" "$(tenant_field viot-tag /viot/b read_bytes)" $((200 * 4096))
+expect_eq "tenant /viot/b completed" "$(tenant_field viot-tag /viot/b completed)" 200
+expect_eq "unmatched tenant's class" "$(tenant_field viot-tag /viot/a class)" default
+
+# The root cgroup is the root tenant.
+before=$(tenant_field viot-tag root reads)
+dd if=$vol of=/dev/null bs=4k count=50 iflag=direct status=none
+expect_eq "root tenant reads" "$(tenant_field viot-tag root reads)" $((before + 50))
+
+# A VM keeps its class across a restart (new scope, new cgroup id).
+vio_msg viot-tag class create vm1 iops=100
+vio_msg viot-tag rule add vm=vm1 vm1
+vio_msg viot-tag rule add 'cgroup=/viot/*' default
+cg_make 'machine.slice/machine-qemu\x2d1\x2dvm1.scope'; s1=$CG
+cg_run "$s1" fio --name=vm1 --filename=$vol --direct=1 --ioengine=libaio \
+	--rw=randread --bs=4k --iodepth=8 --runtime=5 --time_based \
+	--output-format=json --output="$VIO_TMP/vm1a.json"
+p1='/machine.slice/machine-qemu\x2d1\x2dvm1.scope'
+expect_eq "VM tenant's class" "$(tenant_field viot-tag "$p1" class)" vm1
+expect_eq "VM tenant's reads" "$(tenant_field viot-tag "$p1" reads)" \
+	"$(fio_json "$VIO_TMP/vm1a.json" "d['jobs'][0]['read']['total_ios']")"
+within "vm1 IOPS (first run)" "$(fio_json "$VIO_TMP/vm1a.json" "d['jobs'][0]['read']['iops']")" 100 3
+vio_msg viot-tag tenant list | grep -q "vm=vm1 " || fail "tenant list lacks vm=vm1"
+
+rmdir "$s1"
+cg_make 'machine.slice/machine-qemu\x2d2\x2dvm1.scope'; s2=$CG
+cg_run "$s2" fio --name=vm1 --filename=$vol --direct=1 --ioengine=libaio \
+	--rw=randread --bs=4k --iodepth=8 --runtime=5 --time_based \
+	--output-format=json --output="$VIO_TMP/vm1b.json"
+p2='/machine.slice/machine-qemu\x2d2\x2dvm1.scope'
+expect_eq "restarted VM tenant's class" "$(tenant_field viot-tag "$p2" class)" vm1
+within "vm1 IOPS (after restart)" "$(fio_json "$VIO_TMP/vm1b.json" "d['jobs'][0]['read']['iops']")" 100 3
+
+# Another VM is not vm1.
+cg_make 'machine.slice/machine-qemu\x2d3\x2dvm2.scope'; s3=$CG
+cg_run "$s3" dd if=$vol of=/dev/null bs=4k count=10 iflag=direct status=none
+expect_eq "vm2's class" "$(tenant_field viot-tag '/machine.slice/machine-qemu\x2d3\x2dvm2.scope' class)" default
+
+# Classes, rules and tenants survive a reload.
+dmsetup table viot-tag >"$VIO_TMP/table"
+dmsetup reload viot-tag "$VIO_TMP/table"
+dmsetup resume viot-tag
+expect_eq "rules after reload" "$(vio_msg viot-tag rule list | head -1)" "0 vm=vm1 vm1"
+expect_eq "tenant after reload" "$(tenant_field viot-tag /viot/a writes)" 300
+
+# A static tag: the whole volume is one tenant, classified by vm= rules.
+tbl="0 131072 vio stripe 1 16 2 $(majmin "${ARRAYS[0]}") 0 $(majmin "${ARRAYS[1]}") 0 2 tag vm1"
+dmsetup reload viot-tag --table "$tbl"
+dmsetup resume viot-tag
+expect_eq "table with tag" "$(dmsetup table viot-tag)" "$tbl"
+cg_run "$a" dd if=/dev/zero of=$vol bs=4k count=20 oflag=direct status=none
+expect_eq "static tenant's writes" "$(tenant_field viot-tag tag writes)" 20
+expect_eq "static tenant's class" "$(tenant_field viot-tag tag class)" vm1
+expect_eq "cgroup not charged under a tag" "$(tenant_field viot-tag /viot/a writes)" 300
+log "attribution exact; VM class kept across restart; tag feature"
