@@ -130,8 +130,10 @@ static int vio_parse_value(const char *s, bool bytes, u64 *out)
 
 	while (isdigit(s[n]))
 		n++;
-	if (!n || n >= sizeof(digits))
+	if (!n)
 		return -EINVAL;
+	if (n >= sizeof(digits))
+		return -ERANGE;
 	if (s[n]) {
 		if (!bytes || s[n + 1])
 			return -EINVAL;
@@ -275,7 +277,8 @@ EXPORT_SYMBOL_IF_KUNIT(vio_qos_params_check);
  * @size: size of @buf
  *
  * The output is a list of words that vio_qos_parse() accepts and that
- * rebuilds @p from the defaults. Returns the length vsnprintf would.
+ * rebuilds @p from the defaults. Returns the length written (at most
+ * @size - 1), or with @size 0 the length needed.
  */
 int vio_qos_format(const struct vio_qos_params *p, char *buf, size_t size)
 {
@@ -307,7 +310,7 @@ u64 vio_qos_units(const struct vio_qos_params *p, const struct vio_req *rq)
 		return 0;
 	if (!p->iops_size || rq->bytes <= p->iops_size)
 		return 1;
-	return DIV_ROUND_UP(rq->bytes, p->iops_size);
+	return DIV_ROUND_UP_ULL(rq->bytes, p->iops_size);
 }
 EXPORT_SYMBOL_IF_KUNIT(vio_qos_units);
 
@@ -339,10 +342,15 @@ void vio_qclass_set_params(struct vio_qclass *c, const struct vio_qos_params *p)
 
 		/* Running at max for len seconds puts tat len*(max-avg)/avg ahead. */
 		if (max) {
-			u32 len = p->lim_max_len[k] ?: VIO_BURST_LEN_DEFAULT;
+			u64 len_ns = (u64)(p->lim_max_len[k] ?: VIO_BURST_LEN_DEFAULT) *
+				     NSEC_PER_SEC;
 
-			tol += mul_u64_u64_div_u64((u64)len * NSEC_PER_SEC,
-						   max - avg, avg);
+			/* Bursts beyond VIO_BURST_CREDIT_MAX_NS of credit are capped. */
+			if (div64_u64(max - avg, avg) >=
+			    div64_u64(VIO_BURST_CREDIT_MAX_NS, len_ns))
+				tol += VIO_BURST_CREDIT_MAX_NS;
+			else
+				tol += mul_u64_u64_div_u64(len_ns, max - avg, avg);
 		}
 		vio_rate_set(&c->avg[k], avg, tol);
 		vio_rate_set(&c->peak[k], max, VIO_QOS_SLACK_NS);
@@ -495,6 +503,9 @@ EXPORT_SYMBOL_IF_KUNIT(vio_sched_init);
 
 static void vio_sched_make_ready(struct vio_sched *s, struct vio_qclass *c)
 {
+	/* Time spent waiting for a limit earns no weight credit. */
+	if (vio_vt_before(c->ptag, s->vtime))
+		c->ptag = s->vtime;
 	c->state = VIO_Q_READY;
 	rb_add_cached(&c->pnode, &s->ready, vio_ready_less);
 	if (vio_qclass_has_res(c))
@@ -620,7 +631,7 @@ bool vio_sched_dispatched(struct vio_sched *s, struct vio_qclass *c,
 		   vio_qclass_rkey(c) + VIO_QOS_SLACK_NS >= now;
 
 	vio_sched_unplace(s, c);
-	if (!reserved)
+	if (!reserved && vio_vt_before(s->vtime, c->ptag))
 		s->vtime = c->ptag;
 	vio_qclass_charge(c, &c->head, now, s->vtime, reserved, true);
 	if (next) {
@@ -631,15 +642,29 @@ bool vio_sched_dispatched(struct vio_sched *s, struct vio_qclass *c,
 }
 EXPORT_SYMBOL_IF_KUNIT(vio_sched_dispatched);
 
-/* New parameters for a class, queued or not; it keeps its place in line. */
+/*
+ * New parameters for a class, queued or not; it keeps its place in line.
+ * Debt run up under the old limits is forgiven beyond the new tolerance
+ * (a class that just burst is not stopped for the old burst's length),
+ * and a new reservation starts now rather than when the class was
+ * activated (it would otherwise be overdue and shut everyone out).
+ */
 void vio_sched_reparam(struct vio_sched *s, struct vio_qclass *c,
 		       const struct vio_qos_params *p, u64 now)
 {
 	bool queued = c->state != VIO_Q_IDLE;
+	unsigned int k;
 
 	if (queued)
 		vio_sched_unplace(s, c);
 	vio_qclass_set_params(c, p);
+	for (k = 0; k < VIO_NR_LIMS; k++) {
+		c->avg_tat[k] = min(c->avg_tat[k], now + c->avg[k].tolerance_ns);
+		c->peak_tat[k] = min(c->peak_tat[k], now + c->peak[k].tolerance_ns);
+	}
+	for (k = 0; k < VIO_NR_RES; k++)
+		if (queued)
+			c->rtag[k] = max(c->rtag[k], now);
 	if (queued)
 		vio_sched_place(s, c, now);
 }

@@ -48,6 +48,8 @@
 /* Longest burst, seconds. */
 #define VIO_BURST_LEN_MAX	3600
 #define VIO_BURST_LEN_DEFAULT	1
+/* Most credit (time ahead of the average rate) a burst can build up. */
+#define VIO_BURST_CREDIT_MAX_NS	(1000ULL * 3600 * NSEC_PER_SEC)
 /* Largest iops_size normalisation unit, bytes. */
 #define VIO_IOPS_SIZE_MAX	(64U << 20)
 /* Largest latency target, microseconds (one minute). */

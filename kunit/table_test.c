@@ -13,6 +13,10 @@
 
 #define MAX_WORDS	(2 * DM_VIO_MAX_ARRAYS + 16)
 
+#define DIGITS10	"1234567890"
+#define NAME63		DIGITS10 DIGITS10 DIGITS10 DIGITS10 DIGITS10 DIGITS10 "123"
+#define BOTH_FEATURES	(VIO_F_IGNORE_DISCARD | VIO_F_TAG)
+
 struct table_case {
 	const char *line;
 	const char *error;	/* expected message prefix; NULL: valid */
@@ -21,6 +25,7 @@ struct table_case {
 	u32 chunk;
 	unsigned int nr_arrays;
 	unsigned long features;
+	const char *tag;	/* VIO_F_TAG */
 };
 
 static const struct table_case table_cases[] = {
@@ -78,6 +83,36 @@ static const struct table_case table_cases[] = {
 	{ "linear 0 1 a 0 1 ignore_discard extra",
 	  "Unexpected argument 'extra' after the feature group" },
 	{ "linear 0 1 a 0 0 extra", "Unexpected argument 'extra' after the feature group" },
+
+	/* The tag feature. */
+	{ "linear 0 1 a 0 2 tag vm1", NULL, VIO_LAYOUT_LINEAR, 0, 1, VIO_F_TAG, "vm1" },
+	{ "stripe 1 8 2 a 0 b 0 2 tag web-front.1", NULL, VIO_LAYOUT_STRIPE, 8, 2, VIO_F_TAG,
+	  "web-front.1" },
+	{ "linear 0 1 a 0 3 ignore_discard tag vm1", NULL, VIO_LAYOUT_LINEAR, 0, 1,
+	  BOTH_FEATURES, "vm1" },
+	{ "linear 0 1 a 0 3 tag vm1 ignore_discard", NULL, VIO_LAYOUT_LINEAR, 0, 1,
+	  BOTH_FEATURES, "vm1" },
+	{ "linear 0 1 a 0 2 tag " NAME63, NULL, VIO_LAYOUT_LINEAR, 0, 1, VIO_F_TAG, NAME63 },
+	{ "linear 0 1 a 0 2 tag x", NULL, VIO_LAYOUT_LINEAR, 0, 1, VIO_F_TAG, "x" },
+	/* The word after "tag" is its name, whatever it is. */
+	{ "linear 0 1 a 0 2 tag ignore_discard", NULL, VIO_LAYOUT_LINEAR, 0, 1, VIO_F_TAG,
+	  "ignore_discard" },
+	{ "linear 0 1 a 0 2 tag tag", NULL, VIO_LAYOUT_LINEAR, 0, 1, VIO_F_TAG, "tag" },
+	{ "linear 0 1 a 0 1 tag", "Feature 'tag' needs a name: tag <name>" },
+	{ "linear 0 1 a 0 1 tag vm1", "Feature 'tag' needs a name: tag <name>" },
+	{ "linear 0 1 a 0 2 ignore_discard tag", "Feature 'tag' needs a name: tag <name>" },
+	{ "linear 0 1 a 0 3 tag vm1 tag", "Feature 'tag' needs a name: tag <name>" },
+	{ "linear 0 1 a 0 2 tag", "Expected 2 feature arguments, got 1" },
+	{ "linear 0 1 a 0 4 tag vm1 tag vm2", "Feature 'tag' given twice" },
+	{ "linear 0 1 a 0 4 tag vm1 tag vm1", "Feature 'tag' given twice" },
+	{ "linear 0 1 a 0 5 tag vm1 ignore_discard tag vm2", "Feature 'tag' given twice" },
+	{ "linear 0 1 a 0 4 ignore_discard tag vm1 ignore_discard",
+	  "Feature 'ignore_discard' given twice" },
+	{ "linear 0 1 a 0 2 tag " NAME63 "4",
+	  "Tag '" DIGITS10 DIGITS10 DIGITS10 DIGITS10 "' must be 1 to 63 characters" },
+	{ "linear 0 1 a 0 2 tag a\tb", "Tag 'a\tb' has a non-printable character" },
+	{ "linear 0 1 a 0 2 tag vm1 extra", "Unexpected argument 'extra' after the feature group" },
+	{ "linear 0 1 a 0 1 Tag", "Unknown feature 'Tag'" },
 };
 
 static void table_case_desc(const struct table_case *c, char *desc)
@@ -126,6 +161,7 @@ static void vio_parse_table_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, args->chunk_sectors, c->chunk);
 	KUNIT_EXPECT_EQ(test, args->nr_arrays, c->nr_arrays);
 	KUNIT_EXPECT_EQ(test, args->features, c->features);
+	KUNIT_EXPECT_STREQ(test, args->tag, c->tag ?: "");
 }
 
 /* Device paths and offsets land in table order. */

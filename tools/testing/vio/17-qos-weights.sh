@@ -5,9 +5,10 @@
 # two share 2:1 (work-conserving).
 . "$(dirname "$0")/lib.sh"
 
-# A device that is the bottleneck (0.5 ms per I/O, depth 4: 8k IOPS), so
-# every tenant keeps a queue and the scheduler, not the CPU, decides.
-modprobe null_blk nr_devices=2 gb=4 bs=4096 irqmode=2 completion_nsec=500000 \
+# A device that is the bottleneck (1 ms per I/O, depth 4: 4k IOPS) and deep
+# fio queues, so every tenant keeps a queue even when its fio waits for a
+# CPU, and the scheduler decides who goes.
+modprobe null_blk nr_devices=2 gb=4 bs=4096 irqmode=2 completion_nsec=1000000 \
 	queue_mode=2 ||
 	fail "cannot load null_blk"
 trap 'vio_cleanup; modprobe -r null_blk' EXIT
@@ -29,7 +30,7 @@ shares() {
 	shift
 	for i in "$@"; do
 		cg_run "${cgs[$i]}" fio --name="w$i" --filename=$vol --direct=1 \
-			--ioengine=libaio --rw=randread --bs=4k --iodepth=16 \
+			--ioengine=libaio --rw=randread --bs=4k --iodepth=64 \
 			--runtime=$((secs + 4)) --time_based --output=/dev/null &
 	done
 	sleep 2

@@ -5,9 +5,10 @@
 # 100x its weight saturate the volume.
 . "$(dirname "$0")/lib.sh"
 
-# A device that is the bottleneck (0.5 ms per I/O, depth 4: 8k IOPS), so
-# every tenant keeps a queue and the scheduler, not the CPU, decides.
-modprobe null_blk nr_devices=2 gb=4 bs=4096 irqmode=2 completion_nsec=500000 \
+# A device that is the bottleneck (1 ms per I/O, depth 4: 4k IOPS) and deep
+# fio queues, so every tenant keeps a queue even when its fio waits for a
+# CPU, and the scheduler decides who goes.
+modprobe null_blk nr_devices=2 gb=4 bs=4096 irqmode=2 completion_nsec=1000000 \
 	queue_mode=2 ||
 	fail "cannot load null_blk"
 trap 'vio_cleanup; modprobe -r null_blk' EXIT
@@ -28,7 +29,7 @@ window() {
 	declare -gA b e
 	for t in r g1 g2 g3; do
 		cg_run "${cg[$t]}" fio --name="$t" --filename=$vol --direct=1 \
-			--ioengine=libaio --rw=randread --bs=4k --iodepth=16 \
+			--ioengine=libaio --rw=randread --bs=4k --iodepth=64 \
 			--runtime=$((secs + 4)) --time_based --output=/dev/null &
 	done
 	sleep 2

@@ -33,6 +33,8 @@ expect_eq() {
 
 vio_cleanup() {
 	local v j
+	# Clean up as much as possible, whatever fails on the way.
+	set +e
 	# Background helpers (fio, blktrace) must not outlive the test; those
 	# started in a cgroup are not children of the job bash knows about.
 	for j in $(jobs -p); do
