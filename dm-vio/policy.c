@@ -908,9 +908,13 @@ int vio_policy_message(struct vio_policy *pol, struct vio_c *vc,
 			queue_work(pol->wq, &pol->dispatch);
 			r = 0;
 		}
-	} else if (!strcmp(argv[0], "qos") && argc == 1) {
-		vio_msg_qos(pol, result, maxlen);
-		list = true;
+	} else if (!strcmp(argv[0], "qos")) {
+		if (argc == 1) {
+			vio_msg_qos(pol, result, maxlen);
+			list = true;
+		} else {
+			r = vio_err(err, "Usage: qos (no arguments)");
+		}
 	} else {
 		r = vio_err(err, "Unknown message '%.40s'", argv[0]);
 	}

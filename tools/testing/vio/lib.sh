@@ -194,7 +194,8 @@ cg_cleanup() {
 vio_msg() {
 	local v=$1
 	shift
-	dmsetup message "$v" 0 "$@"
+	# "--": words such as "-1" are the message's, not dmsetup options.
+	dmsetup message "$v" 0 -- "$@"
 }
 
 # tenant_field <volume> <cgroup path|root|tag> <field>: a tenant counter
