@@ -545,6 +545,7 @@ static int vio_msg_class_create(struct vio_policy *pol, unsigned int argc,
 	if (!c)
 		return -ENOMEM;
 	pol->classes[slot] = c;
+	vio_sysfs_class_add(pol, c);
 	return 0;
 }
 
@@ -596,6 +597,7 @@ static int vio_msg_class_delete(struct vio_policy *pol, unsigned int argc,
 	for (i = 0; rules && i < rules->nr; i++)
 		if (rules->rule[i].cls == c)
 			return vio_err(err, "Class %s is used by rule %u", c->name, i);
+	vio_sysfs_class_remove(pol, c);
 	pol->classes[slot] = NULL;
 	*gone = c;	/* the caller reclassifies, then drops the class */
 	return 0;

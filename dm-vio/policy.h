@@ -81,6 +81,7 @@ struct vio_class {
 	u64 idle_since;			/* when the queue last ran empty, ns */
 	struct vio_qclass qc;
 	struct vio_qstats __percpu *stats;
+	struct kobject *kobj;		/* vio/classes/<name>; policy->lock */
 	struct rcu_head rcu;
 };
 
@@ -124,6 +125,7 @@ struct vio_policy {
 	u64 cap_bps;
 	unsigned int depth;		/* I/Os in flight when QoS is on */
 	bool qos_on;			/* any class or rule beyond the defaults */
+	struct kobject *classes_kobj;	/* vio/classes of the live table */
 
 	struct rhashtable tenants;
 	atomic_t nr_tenants;
@@ -166,6 +168,8 @@ struct vio_tenant *vio_tenant_static(struct vio_policy *pol, const char *tag);
 void vio_tenant_put_static(struct vio_tenant *t);
 struct vio_class *vio_tenant_class(struct vio_policy *pol, struct vio_tenant *t);
 
+void vio_sysfs_class_add(struct vio_policy *pol, struct vio_class *c);
+void vio_sysfs_class_remove(struct vio_policy *pol, struct vio_class *c);
 void vio_qstats_read(struct vio_qstats __percpu *pcpu, struct vio_qstats *sum);
 
 int vio_qos_map(struct vio_policy *pol, struct vio_tenant *t, struct bio *bio,

@@ -8,7 +8,14 @@
  *                       arrays/<i>/device, name, offset, sectors, state,
  *                                  reads, writes, read_sectors,
  *                                  write_sectors, discards, flushes, errors
+ *                       classes/<name>/params, queued, reads, writes,
+ *                                  read_bytes, write_bytes, throttled,
+ *                                  throttled_us, completed, lat_avg_us,
+ *                                  lat_missed, res_met, res_missed, lat_hist
  *
+ * Class directories follow the policy: they are added and removed by the
+ * class create/delete messages while the tree is live, under the policy
+ * lock, which also covers building and tearing down the tree.
  * Documented in Documentation/ABI/testing/sysfs-block-dm-vio. The status
  * line is the authoritative source; these files mirror it for people and
  * scripts. All files are read-only.
@@ -19,6 +26,7 @@
  * reach the volume, and the kobjects' memory goes with their last reference.
  */
 #include <linux/kobject.h>
+#include <linux/math64.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 
@@ -184,6 +192,155 @@ static const struct kobj_type vio_array_ktype = {
 	.default_groups	= vio_array_groups,
 };
 
+/* vio/classes/<name>/ */
+
+struct vio_class_kobj {
+	struct kobject kobj;
+	struct vio_class *c;
+};
+
+static struct vio_class *to_class(struct kobject *kobj)
+{
+	return container_of(kobj, struct vio_class_kobj, kobj)->c;
+}
+
+static void vio_class_kobj_release(struct kobject *kobj)
+{
+	kfree(container_of(kobj, struct vio_class_kobj, kobj));
+}
+
+static ssize_t params_show(struct kobject *kobj, struct kobj_attribute *attr,
+			   char *buf)
+{
+	int n = vio_qos_format(&to_class(kobj)->qc.p, buf, PAGE_SIZE - 1);
+
+	return n + sysfs_emit_at(buf, n, "\n");
+}
+
+static ssize_t queued_show(struct kobject *kobj, struct kobj_attribute *attr,
+			   char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(to_class(kobj)->nr_queued));
+}
+
+static ssize_t lat_hist_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	struct vio_qstats s;
+	unsigned int k;
+	int n = 0;
+
+	vio_qstats_read(to_class(kobj)->stats, &s);
+	for (k = 0; k < VIO_LAT_BUCKETS; k++)
+		n += sysfs_emit_at(buf, n, "%s%llu", k ? " " : "", s.lat_hist[k]);
+	return n + sysfs_emit_at(buf, n, "\n");
+}
+
+/* Class counters: each attribute knows its field and how to scale it. */
+struct vio_qstat_attr {
+	struct kobj_attribute attr;
+	size_t offset;		/* of the u64 in struct vio_qstats */
+	int kind;		/* 0: as is, 1: ns as us, 2: average latency in us */
+};
+
+static ssize_t qstat_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	struct vio_qstat_attr *qa = container_of(attr, struct vio_qstat_attr, attr);
+	struct vio_qstats s;
+	u64 v;
+
+	vio_qstats_read(to_class(kobj)->stats, &s);
+	v = *(u64 *)((char *)&s + qa->offset);
+	if (qa->kind == 1)
+		v = div_u64(v, NSEC_PER_USEC);
+	else if (qa->kind == 2)
+		v = s.completed ? div64_u64(s.lat_ns, s.completed * NSEC_PER_USEC) : 0;
+	return sysfs_emit(buf, "%llu\n", v);
+}
+
+#define VIO_QSTAT_ATTR(_name, _field, _kind)				\
+	static struct vio_qstat_attr vio_qattr_##_name = {		\
+		.attr = __ATTR(_name, 0444, qstat_show, NULL),		\
+		.offset = offsetof(struct vio_qstats, _field),		\
+		.kind = _kind,						\
+	}
+
+VIO_QSTAT_ATTR(reads, reads, 0);
+VIO_QSTAT_ATTR(writes, writes, 0);
+VIO_QSTAT_ATTR(read_bytes, read_bytes, 0);
+VIO_QSTAT_ATTR(write_bytes, write_bytes, 0);
+VIO_QSTAT_ATTR(throttled, throttled, 0);
+VIO_QSTAT_ATTR(throttled_us, throttled_ns, 1);
+VIO_QSTAT_ATTR(completed, completed, 0);
+VIO_QSTAT_ATTR(lat_avg_us, lat_ns, 2);
+VIO_QSTAT_ATTR(lat_missed, lat_missed, 0);
+VIO_QSTAT_ATTR(res_met, res_met, 0);
+VIO_QSTAT_ATTR(res_missed, res_missed, 0);
+
+static struct kobj_attribute vio_attr_params = __ATTR_RO(params);
+static struct kobj_attribute vio_attr_queued = __ATTR_RO(queued);
+static struct kobj_attribute vio_attr_lat_hist = __ATTR_RO(lat_hist);
+
+static struct attribute *vio_class_attrs[] = {
+	&vio_attr_params.attr,
+	&vio_attr_queued.attr,
+	&vio_qattr_reads.attr.attr,
+	&vio_qattr_writes.attr.attr,
+	&vio_qattr_read_bytes.attr.attr,
+	&vio_qattr_write_bytes.attr.attr,
+	&vio_qattr_throttled.attr.attr,
+	&vio_qattr_throttled_us.attr.attr,
+	&vio_qattr_completed.attr.attr,
+	&vio_qattr_lat_avg_us.attr.attr,
+	&vio_qattr_lat_missed.attr.attr,
+	&vio_qattr_res_met.attr.attr,
+	&vio_qattr_res_missed.attr.attr,
+	&vio_attr_lat_hist.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(vio_class);
+
+static const struct kobj_type vio_class_ktype = {
+	.release	= vio_class_kobj_release,
+	.sysfs_ops	= &kobj_sysfs_ops,
+	.default_groups	= vio_class_groups,
+};
+
+/**
+ * vio_sysfs_class_add() - a directory for a class, if the tree is live
+ * @pol: the class's policy, locked
+ * @c: the class
+ *
+ * Failure only costs the directory; the class works without it.
+ */
+void vio_sysfs_class_add(struct vio_policy *pol, struct vio_class *c)
+{
+	struct vio_class_kobj *ck;
+
+	lockdep_assert_held(&pol->lock);
+	if (!pol->classes_kobj || c->kobj)
+		return;
+	ck = kzalloc(sizeof(*ck), GFP_KERNEL);
+	if (!ck)
+		return;
+	ck->c = c;
+	if (kobject_init_and_add(&ck->kobj, &vio_class_ktype, pol->classes_kobj,
+				 "%s", c->name)) {
+		kobject_put(&ck->kobj);
+		return;
+	}
+	c->kobj = &ck->kobj;
+}
+
+static void vio_kobj_remove(struct kobject **kobj);
+
+void vio_sysfs_class_remove(struct vio_policy *pol, struct vio_class *c)
+{
+	lockdep_assert_held(&pol->lock);
+	vio_kobj_remove(&c->kobj);
+}
+
 static struct kobject *vio_kobj_add(struct vio_c *vc, unsigned int array,
 				    const struct kobj_type *ktype,
 				    struct kobject *parent, const char *fmt,
@@ -226,6 +383,15 @@ int vio_sysfs_register(struct vio_c *vc)
 		if (!vc->arrays[i].kobj)
 			goto fail;
 	}
+
+	mutex_lock(&vc->pol->lock);
+	vc->pol->classes_kobj = kobject_create_and_add("classes", vc->kobj);
+	for (i = 0; vc->pol->classes_kobj && i < VIO_MAX_CLASSES; i++)
+		if (vc->pol->classes[i])
+			vio_sysfs_class_add(vc->pol, vc->pol->classes[i]);
+	mutex_unlock(&vc->pol->lock);
+	if (!vc->pol->classes_kobj)
+		goto fail;
 	return 0;
 
 fail:
@@ -246,6 +412,16 @@ static void vio_kobj_remove(struct kobject **kobj)
 void vio_sysfs_unregister(struct vio_c *vc)
 {
 	unsigned int i;
+
+	/* Only the live table's tree holds the class directories. */
+	if (vc->kobj && vc->pol) {
+		mutex_lock(&vc->pol->lock);
+		for (i = 0; i < VIO_MAX_CLASSES; i++)
+			if (vc->pol->classes[i])
+				vio_sysfs_class_remove(vc->pol, vc->pol->classes[i]);
+		vio_kobj_remove(&vc->pol->classes_kobj);
+		mutex_unlock(&vc->pol->lock);
+	}
 
 	for (i = 0; i < vc->nr_arrays; i++)
 		vio_kobj_remove(&vc->arrays[i].kobj);

@@ -41,6 +41,10 @@ expect_eq "VM tenant's reads" "$(tenant_field viot-tag "$p1" reads)" \
 	"$(fio_json "$VIO_TMP/vm1a.json" "d['jobs'][0]['read']['total_ios']")"
 within "vm1 IOPS (first run)" "$(fio_json "$VIO_TMP/vm1a.json" "d['jobs'][0]['read']['iops']")" 100 3
 vio_msg viot-tag tenant list | grep -q "vm=vm1 " || fail "tenant list lacks vm=vm1"
+sys=$(dm_sysfs viot-tag)/vio/classes
+expect_eq "sysfs class params" "$(cat "$sys/vm1/params")" "iops=100"
+expect_eq "sysfs class reads" "$(cat "$sys/vm1/reads")" "$(class_field viot-tag vm1 reads)"
+expect_eq "sysfs classes" "$(ls "$sys" | tr '\n' ' ')" "default vm1 "
 
 rmdir "$s1"
 cg_make 'machine.slice/machine-qemu\x2d2\x2dvm1.scope'; s2=$CG

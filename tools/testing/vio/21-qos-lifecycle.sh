@@ -50,7 +50,9 @@ expect_eq "class after reloads" "$(vio_msg viot-lc rule list)" "0 cgroup=/viot/s
 # Delete the rule and the class under queued bios: they still complete.
 [ "$(queued)" -gt 0 ] || sleep 1
 vio_msg viot-lc rule delete cgroup=/viot/slow
+[ -d "$(dm_sysfs viot-lc)/vio/classes/slow" ] || fail "no sysfs directory for class slow"
 vio_msg viot-lc class delete slow
+[ -d "$(dm_sysfs viot-lc)/vio/classes/slow" ] && fail "sysfs directory of a deleted class remains"
 wait || { cat "$VIO_TMP/lc.fio"; fail "fio failed"; }
 grep -q 'err= 0' "$VIO_TMP/lc.fio" || { cat "$VIO_TMP/lc.fio"; fail "fio reported errors"; }
 grep -q 'verify' "$VIO_TMP/lc.fio" || true

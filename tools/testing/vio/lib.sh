@@ -221,9 +221,9 @@ class_field() {
 			if (substr($i, 1, n - 1) == f) { print substr($i, n + 1); exit } } }'
 }
 
-# class_ios <volume> <class>: reads + writes of a class so far
+# class_ios <volume> <class>: I/Os of a class completed so far
 class_ios() {
-	echo $(($(class_field "$1" "$2" reads) + $(class_field "$1" "$2" writes)))
+	class_field "$1" "$2" completed
 }
 
 # fio_json <file> <expr>: a number from fio's JSON output, e.g.
