@@ -35,10 +35,12 @@ pkgs=(
 	"linux-headers-$abi612" "$hdr61"
 	# KUnit (UML) and the debug-kernel tree
 	linux-source-6.12 xz-utils
-	# the test VM: Debian's 6.12 kernel and its modules, qemu, a static busybox
-	"$img612" qemu-system-x86 busybox-static
+	# the test VM: Debian's 6.12 kernel and its modules, qemu, a static busybox, cpio
+	"$img612" qemu-system-x86 busybox-static cpio
 	# what the tests and the demo drive
 	dmsetup fio blktrace util-linux e2fsprogs
+	# the benchmarks' plots (tools/bench/qos.sh)
+	gnuplot-nox
 )
 
 missing=()

@@ -14,7 +14,10 @@ cd "$top"
 out=$(mktemp -d /tmp/vio-vmtest.XXXXXX)
 
 [ -f dm-vio/dm-vio.ko ] || { echo "vmtest: dm-vio/dm-vio.ko not built" >&2; exit 1; }
-VIO_VM_APPEND="${VIO_VM_APPEND:-} ima_policy=critical_data" \
+# The nested guest's kernel, where the test VM can read it.
+tools/testing/vm/guest-kernel.sh -o "$out/bzImage" >/dev/null ||
+	{ echo "vmtest: cannot build the nested guest kernel" >&2; exit 1; }
+VIO_GUEST_KERNEL=$out/bzImage VIO_VM_APPEND="${VIO_VM_APPEND:-} ima_policy=critical_data" \
 	tools/testing/vm/vm-run.sh -t "${VIO_VM_TIMEOUT:-2400}" -m 3072 -o "$out" -- \
 	bash tools/testing/vio/run.sh "$@"
 rc=$?
