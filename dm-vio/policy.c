@@ -130,7 +130,8 @@ static int vio_class_name_check(const char *name, struct vio_err *err)
 			       name, VIO_CLASS_NAME_LEN - 1);
 	for (i = 0; i < len; i++)
 		if (!isalnum(name[i]) && !strchr("_.:-", name[i]))
-			return vio_err(err, "Class name '%.40s' may only use letters, digits and _.:-",
+			return vio_err(err,
+				       "Class name '%.40s' may only use letters, digits and _.:-",
 				       name);
 	return 0;
 }
@@ -157,6 +158,7 @@ static struct vio_class *vio_classify(struct vio_policy *pol,
  */
 static void vio_tenant_classify(struct vio_policy *pol, struct vio_tenant *t)
 {
+	/* Pairs with the release in vio_reclassify_all(): rules, then gen. */
 	unsigned int gen = smp_load_acquire(&pol->gen);
 
 	rcu_assign_pointer(t->cls, vio_classify(pol, t->path, t->vm));
@@ -173,6 +175,7 @@ static void vio_tenant_classify(struct vio_policy *pol, struct vio_tenant *t)
  */
 struct vio_class *vio_tenant_class(struct vio_policy *pol, struct vio_tenant *t)
 {
+	/* Acquire: the rules this generation announces are visible. */
 	if (unlikely(READ_ONCE(t->gen) != smp_load_acquire(&pol->gen)))
 		vio_tenant_classify(pol, t);
 	return rcu_dereference(t->cls);
@@ -270,6 +273,7 @@ struct vio_tenant *vio_tenant_of_bio(struct vio_policy *pol, struct bio *bio)
 #ifdef CONFIG_BLK_CGROUP
 	struct cgroup_subsys_state *css = bio_blkcg_css(bio);
 	struct vio_tenant *t;
+	unsigned long now;
 	u64 id;
 
 	if (!css || !css->cgroup || !cgroup_parent(css->cgroup))
@@ -281,8 +285,10 @@ struct vio_tenant *vio_tenant_of_bio(struct vio_policy *pol, struct bio *bio)
 		if (!t)
 			return pol->root;
 	}
-	if (READ_ONCE(t->last_used) != jiffies)
-		WRITE_ONCE(t->last_used, jiffies);
+	now = jiffies;
+	/* Written once per tick at most: the line stays shared between CPUs. */
+	if (READ_ONCE(t->last_used) != now)
+		WRITE_ONCE(t->last_used, now);
 	return t;
 #else
 	return pol->root;
@@ -316,7 +322,7 @@ static void vio_reclassify_all(struct vio_policy *pol, struct vio_c *vc)
 	struct vio_tenant *t;
 
 	lockdep_assert_held(&pol->lock);
-	/* New rules are visible before the generation that announces them. */
+	/* Release: new rules are visible before the generation that says so. */
 	smp_store_release(&pol->gen, pol->gen + 1);
 	vio_tenant_classify(pol, pol->root);
 	if (vc && vc->tagged)
@@ -505,10 +511,12 @@ static int vio_admit(struct vio_policy *pol, const struct vio_class *c,
 		if (p)
 			sum[k] += p->res[k];
 		if (sum[k] && !cap[k])
-			return vio_err(err, "Reservations need the volume's capacity: send 'capacity %s=<n>' first",
+			return vio_err(err,
+				       "Reservations need the volume's capacity: send 'capacity %s=<n>' first",
 				       what[k]);
 		if (sum[k] > cap[k])
-			return vio_err(err, "Reservations would total res_%s=%llu, over the capacity %s=%llu",
+			return vio_err(err,
+				       "Reservations would total res_%s=%llu, over the capacity %s=%llu",
 				       what[k], sum[k], what[k], cap[k]);
 	}
 	return 0;
@@ -713,7 +721,8 @@ static int vio_msg_rule(struct vio_policy *pol, unsigned int argc, char **argv,
 
 	insert = argc == 4 && !strcmp(argv[0], "insert");
 	if (!insert && !(argc == 3 && !strcmp(argv[0], "add")))
-		return vio_err(err, "Usage: rule add <vm=glob|cgroup=glob> <class> | rule insert <index> <pattern> <class> | rule delete <pattern> | rule list");
+		return vio_err(err,
+			       "Usage: rule add <vm=glob|cgroup=glob> <class> | rule insert <index> <pattern> <class> | rule delete <pattern> | rule list");
 	pos = nr;
 	if (insert && (kstrtouint(argv[1], 10, &pos) || !isdigit(argv[1][0]) ||
 		       pos > nr))
@@ -816,10 +825,12 @@ static void vio_msg_qos(struct vio_policy *pol, char *result, unsigned int maxle
 		for (k = 0; k < VIO_NR_RES; k++)
 			res[k] += pol->classes[i]->qc.p.res[k];
 	}
-	EMIT("qos=%s capacity_iops=%llu capacity_bps=%llu reserved_iops=%llu reserved_bps=%llu depth=%u inflight=%d queued=%d classes=%u rules=%u tenants=%d\n",
-	     READ_ONCE(pol->qos_on) ? "on" : "off", pol->cap_iops, pol->cap_bps,
+	EMIT("qos=%s capacity_iops=%llu capacity_bps=%llu ",
+	     READ_ONCE(pol->qos_on) ? "on" : "off", pol->cap_iops, pol->cap_bps);
+	EMIT("reserved_iops=%llu reserved_bps=%llu depth=%u inflight=%d queued=%d ",
 	     res[0], res[1], pol->depth, atomic_read(&pol->inflight),
-	     atomic_read(&pol->queued), n, rules ? rules->nr : 0,
+	     atomic_read(&pol->queued));
+	EMIT("classes=%u rules=%u tenants=%d\n", n, rules ? rules->nr : 0,
 	     atomic_read(&pol->nr_tenants));
 }
 
@@ -883,10 +894,12 @@ int vio_policy_message(struct vio_policy *pol, struct vio_c *vc,
 			vio_msg_class_list(pol, v[0] == 's', result, maxlen);
 			list = true;
 		} else {
-			r = vio_err(err, "Usage: class create|set|delete <name> ... | class list | class stats");
+			r = vio_err(err,
+				    "Usage: class create|set|delete <name> ... | class list | class stats");
 		}
 	} else if (!strcmp(argv[0], "class")) {
-		r = vio_err(err, "Usage: class create|set|delete <name> ... | class list | class stats");
+		r = vio_err(err,
+			    "Usage: class create|set|delete <name> ... | class list | class stats");
 	} else if (!strcmp(argv[0], "rule")) {
 		r = vio_msg_rule(pol, argc - 1, argv + 1, result, maxlen, err);
 		list = r == 1;

@@ -117,7 +117,7 @@ struct vio_policy {
 	unsigned int users;		/* tables of md; registry lock */
 	char name[16];			/* dm-N, for log lines */
 
-	struct mutex lock;
+	struct mutex lock;		/* configuration, see above */
 	struct vio_class *classes[VIO_MAX_CLASSES];	/* [0] is "default" */
 	struct vio_rules __rcu *rules;
 	unsigned int gen;		/* bumped by every rule or class change */
@@ -132,7 +132,7 @@ struct vio_policy {
 	struct vio_tenant *root;	/* root cgroup, no cgroup, table full */
 	struct delayed_work expire;	/* drops tenants idle for long */
 
-	spinlock_t sched_lock;
+	spinlock_t sched_lock;		/* the scheduler trees, see above */
 	struct vio_sched sched;
 	atomic_t inflight;		/* dispatched under QoS, not completed */
 	atomic_t queued;		/* deferred, not yet dispatched */

@@ -49,26 +49,35 @@ struct vio_key {
 	bool is_u32;
 };
 
-#define P_U64(f)	offsetof(struct vio_qos_params, f), false
-#define P_U32(f)	offsetof(struct vio_qos_params, f), true
-
-#define VIO_LIM_KEYS(key, i, kind, max)					\
-	{ key, kind, max, P_U64(lim[i]) },				\
-	{ key "_max", kind, max, P_U64(lim_max[i]) },			\
-	{ key "_max_len", VIO_KEY_U32, VIO_BURST_LEN_MAX, P_U32(lim_max_len[i]) }
+#define VIO_KEY_U64(_name, _kind, _max, _field)				\
+	{ _name, _kind, _max, offsetof(struct vio_qos_params, _field), false }
+#define VIO_KEY_32(_name, _kind, _max, _field)				\
+	{ _name, _kind, _max, offsetof(struct vio_qos_params, _field), true }
 
 static const struct vio_key vio_keys[] = {
-	{ "res_iops", VIO_KEY_IOPS, VIO_IOPS_MAX, P_U64(res[VIO_RES_IOPS]) },
-	{ "res_bps", VIO_KEY_BYTES, VIO_BPS_MAX, P_U64(res[VIO_RES_BPS]) },
-	{ "weight", VIO_KEY_U32, VIO_WEIGHT_MAX, P_U32(weight) },
-	VIO_LIM_KEYS("riops", VIO_LIM_RIOPS, VIO_KEY_IOPS, VIO_IOPS_MAX),
-	VIO_LIM_KEYS("wiops", VIO_LIM_WIOPS, VIO_KEY_IOPS, VIO_IOPS_MAX),
-	VIO_LIM_KEYS("iops", VIO_LIM_IOPS, VIO_KEY_IOPS, VIO_IOPS_MAX),
-	VIO_LIM_KEYS("rbps", VIO_LIM_RBPS, VIO_KEY_BYTES, VIO_BPS_MAX),
-	VIO_LIM_KEYS("wbps", VIO_LIM_WBPS, VIO_KEY_BYTES, VIO_BPS_MAX),
-	VIO_LIM_KEYS("bps", VIO_LIM_BPS, VIO_KEY_BYTES, VIO_BPS_MAX),
-	{ "iops_size", VIO_KEY_BYTES, VIO_IOPS_SIZE_MAX, P_U32(iops_size) },
-	{ "lat_target_us", VIO_KEY_U32, VIO_LAT_TARGET_MAX, P_U32(lat_target_us) },
+	VIO_KEY_U64("res_iops", VIO_KEY_IOPS, VIO_IOPS_MAX, res[VIO_RES_IOPS]),
+	VIO_KEY_U64("res_bps", VIO_KEY_BYTES, VIO_BPS_MAX, res[VIO_RES_BPS]),
+	VIO_KEY_32("weight", VIO_KEY_U32, VIO_WEIGHT_MAX, weight),
+	VIO_KEY_U64("riops", VIO_KEY_IOPS, VIO_IOPS_MAX, lim[VIO_LIM_RIOPS]),
+	VIO_KEY_U64("riops_max", VIO_KEY_IOPS, VIO_IOPS_MAX, lim_max[VIO_LIM_RIOPS]),
+	VIO_KEY_32("riops_max_len", VIO_KEY_U32, VIO_BURST_LEN_MAX, lim_max_len[VIO_LIM_RIOPS]),
+	VIO_KEY_U64("wiops", VIO_KEY_IOPS, VIO_IOPS_MAX, lim[VIO_LIM_WIOPS]),
+	VIO_KEY_U64("wiops_max", VIO_KEY_IOPS, VIO_IOPS_MAX, lim_max[VIO_LIM_WIOPS]),
+	VIO_KEY_32("wiops_max_len", VIO_KEY_U32, VIO_BURST_LEN_MAX, lim_max_len[VIO_LIM_WIOPS]),
+	VIO_KEY_U64("iops", VIO_KEY_IOPS, VIO_IOPS_MAX, lim[VIO_LIM_IOPS]),
+	VIO_KEY_U64("iops_max", VIO_KEY_IOPS, VIO_IOPS_MAX, lim_max[VIO_LIM_IOPS]),
+	VIO_KEY_32("iops_max_len", VIO_KEY_U32, VIO_BURST_LEN_MAX, lim_max_len[VIO_LIM_IOPS]),
+	VIO_KEY_U64("rbps", VIO_KEY_BYTES, VIO_BPS_MAX, lim[VIO_LIM_RBPS]),
+	VIO_KEY_U64("rbps_max", VIO_KEY_BYTES, VIO_BPS_MAX, lim_max[VIO_LIM_RBPS]),
+	VIO_KEY_32("rbps_max_len", VIO_KEY_U32, VIO_BURST_LEN_MAX, lim_max_len[VIO_LIM_RBPS]),
+	VIO_KEY_U64("wbps", VIO_KEY_BYTES, VIO_BPS_MAX, lim[VIO_LIM_WBPS]),
+	VIO_KEY_U64("wbps_max", VIO_KEY_BYTES, VIO_BPS_MAX, lim_max[VIO_LIM_WBPS]),
+	VIO_KEY_32("wbps_max_len", VIO_KEY_U32, VIO_BURST_LEN_MAX, lim_max_len[VIO_LIM_WBPS]),
+	VIO_KEY_U64("bps", VIO_KEY_BYTES, VIO_BPS_MAX, lim[VIO_LIM_BPS]),
+	VIO_KEY_U64("bps_max", VIO_KEY_BYTES, VIO_BPS_MAX, lim_max[VIO_LIM_BPS]),
+	VIO_KEY_32("bps_max_len", VIO_KEY_U32, VIO_BURST_LEN_MAX, lim_max_len[VIO_LIM_BPS]),
+	VIO_KEY_32("iops_size", VIO_KEY_BYTES, VIO_IOPS_SIZE_MAX, iops_size),
+	VIO_KEY_32("lat_target_us", VIO_KEY_U32, VIO_LAT_TARGET_MAX, lat_target_us),
 };
 
 static const char * const vio_lim_names[VIO_NR_LIMS] = {
@@ -221,7 +230,8 @@ int vio_qos_parse(unsigned int argc, char **argv, struct vio_qos_params *p,
 
 		r = vio_parse_value(eq + 1, key->kind == VIO_KEY_BYTES, &v);
 		if (r == -ERANGE || (!r && v > key->max))
-			return vio_err(err, "Class parameter '%.40s' is out of range (at most %llu)",
+			return vio_err(err,
+				       "Class parameter '%.40s' is out of range (at most %llu)",
 				       argv[i], key->max);
 		if (r)
 			return vio_err(err, "Class parameter '%.40s': %s",
@@ -251,13 +261,15 @@ int vio_qos_params_check(const struct vio_qos_params *p, struct vio_err *err)
 		const char *n = vio_lim_names[k];
 
 		if (p->lim_max[k] && !p->lim[k])
-			return vio_err(err, "Class parameter '%s_max' needs the limit '%s' it bursts above",
+			return vio_err(err,
+				       "Class parameter '%s_max' needs the limit '%s' it bursts above",
 				       n, n);
 		if (p->lim_max[k] && p->lim_max[k] <= p->lim[k])
 			return vio_err(err, "Burst rate %s_max=%llu must exceed the limit %s=%llu",
 				       n, p->lim_max[k], n, p->lim[k]);
 		if (p->lim_max_len[k] && !p->lim_max[k])
-			return vio_err(err, "Class parameter '%s_max_len' needs a burst rate '%s_max'",
+			return vio_err(err,
+				       "Class parameter '%s_max_len' needs a burst rate '%s_max'",
 				       n, n);
 	}
 	if (p->lim[VIO_LIM_IOPS] && p->res[VIO_RES_IOPS] > p->lim[VIO_LIM_IOPS])

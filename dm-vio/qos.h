@@ -32,6 +32,7 @@
 #ifndef DM_VIO_QOS_H
 #define DM_VIO_QOS_H
 
+#include <linux/bits.h>
 #include <linux/rbtree.h>
 #include <linux/time64.h>
 #include <linux/types.h>
@@ -44,7 +45,7 @@
 
 /* Largest rates accepted: 100M IOPS, 1 PiB/s. */
 #define VIO_IOPS_MAX		100000000ULL
-#define VIO_BPS_MAX		(1ULL << 50)
+#define VIO_BPS_MAX		BIT_ULL(50)
 /* Longest burst, seconds. */
 #define VIO_BURST_LEN_MAX	3600
 #define VIO_BURST_LEN_DEFAULT	1

@@ -1114,7 +1114,7 @@ static void vio_qos_limit_no_credit_test(struct kunit *test)
 	sim_params(test, sim, 0, "");
 	got = sim_run_for(sim, SEC, 0, &others);
 	qos_expect(test, near(per_mille(got, got + others), 500, 10),
-		      "share per mille of a class whose limit was lifted",
+		   "share per mille of a class whose limit was lifted",
 		      per_mille(got, got + others), 500);
 }
 
@@ -1144,7 +1144,7 @@ static void vio_qos_start_beside_limited_test(struct kunit *test)
 	sim_start(sim, 2);
 	got = sim_run_for(sim, 100 * MSEC, 2, &others);
 	qos_expect(test, near(per_mille(got, got + others), 450, 50),
-		      "share per mille of a new class, first 100 ms",
+		   "share per mille of a new class, first 100 ms",
 		      per_mille(got, got + others), 450);
 }
 
@@ -1276,7 +1276,7 @@ static void vio_qos_reservation_reparam_test(struct kunit *test)
 	got = sim_run_for(sim, SEC, 0, &others);
 	KUNIT_EXPECT_GE(test, got, 297);
 	qos_expect(test, others >= 350, "the other class's I/Os in the next second",
-		      others, 500);
+		   others, 500);
 }
 
 static struct kunit_case vio_qos_reservation_test_cases[] = {
@@ -1345,7 +1345,7 @@ static void vio_qos_reparam_after_burst_test(struct kunit *test)
 	sim_params(test, sim, 0, "iops=200");
 	got = sim_run_for(sim, SEC, 0, NULL);
 	qos_expect(test, near(got, 200, 4), "I/Os in the second after raising the limit",
-		      got, 200);
+		   got, 200);
 }
 
 /* Changing the weights of queued classes changes the shares at once. */
