@@ -255,7 +255,17 @@ static struct vio_tenant *vio_tenant_create(struct vio_policy *pol,
 		return IS_ERR(old) ? NULL : old;
 	}
 	atomic_inc(&pol->nr_tenants);
+	queue_work(system_wq, &pol->sysfs_work);
 	return t;
+}
+
+static void vio_tenant_sysfs_work(struct work_struct *work)
+{
+	struct vio_policy *pol = container_of(work, struct vio_policy, sysfs_work);
+
+	mutex_lock(&pol->lock);
+	vio_sysfs_tenants_sync(pol);
+	mutex_unlock(&pol->lock);
 }
 
 /**
@@ -364,6 +374,12 @@ static void vio_tenant_expire(struct work_struct *work)
 	/* Lookups that found them before removal finish first. */
 	if (n)
 		synchronize_rcu();
+	mutex_lock(&pol->lock);
+	for (i = 0; i < n; i++) {
+		gone[i]->gone = true;
+		vio_sysfs_tenant_remove(pol, gone[i]);
+	}
+	mutex_unlock(&pol->lock);
 	for (i = 0; i < n; i++) {
 		percpu_ref_kill(&gone[i]->ref);
 		atomic_dec(&pol->nr_tenants);
@@ -386,6 +402,7 @@ static void vio_policy_free(struct vio_policy *pol)
 	unsigned int i;
 
 	cancel_delayed_work_sync(&pol->expire);
+	cancel_work_sync(&pol->sysfs_work);
 	vio_qos_exit(pol);
 	rhashtable_free_and_destroy(&pol->tenants, vio_tenant_destroy, NULL);
 	if (pol->root)
@@ -411,6 +428,8 @@ static struct vio_policy *vio_policy_alloc(struct mapped_device *md,
 	mutex_init(&pol->lock);
 	pol->depth = VIO_DEPTH_DEFAULT;
 	INIT_DELAYED_WORK(&pol->expire, vio_tenant_expire);
+	INIT_WORK(&pol->sysfs_work, vio_tenant_sysfs_work);
+	INIT_LIST_HEAD(&pol->tenant_dirs);
 	if (rhashtable_init(&pol->tenants, &vio_tenant_params)) {
 		mutex_destroy(&pol->lock);
 		kfree(pol);

@@ -94,6 +94,10 @@ struct vio_tenant {
 	unsigned int gen;		/* policy->gen it was classified at */
 	unsigned long last_used;	/* jiffies */
 	struct vio_qstats __percpu *stats;
+	struct kobject *kobj;		/* vio/tenants/<id>; policy->lock */
+	struct list_head dir_node;	/* in policy->tenant_dirs */
+	bool kobj_tried;		/* policy->lock */
+	bool gone;			/* expired; policy->lock */
 	struct rcu_head rcu;
 	char vm[VIO_VM_NAME_LEN];	/* "" when not in a machine scope */
 	char path[];			/* cgroup path, or the static tag */
@@ -126,6 +130,9 @@ struct vio_policy {
 	unsigned int depth;		/* I/Os in flight when QoS is on */
 	bool qos_on;			/* any class or rule beyond the defaults */
 	struct kobject *classes_kobj;	/* vio/classes of the live table */
+	struct kobject *tenants_kobj;	/* vio/tenants of the live table */
+	struct list_head tenant_dirs;	/* tenants with a directory */
+	struct work_struct sysfs_work;	/* makes new tenants' directories */
 
 	struct rhashtable tenants;
 	atomic_t nr_tenants;
@@ -170,6 +177,8 @@ struct vio_class *vio_tenant_class(struct vio_policy *pol, struct vio_tenant *t)
 
 void vio_sysfs_class_add(struct vio_policy *pol, struct vio_class *c);
 void vio_sysfs_class_remove(struct vio_policy *pol, struct vio_class *c);
+void vio_sysfs_tenants_sync(struct vio_policy *pol);
+void vio_sysfs_tenant_remove(struct vio_policy *pol, struct vio_tenant *t);
 void vio_qstats_read(struct vio_qstats __percpu *pcpu, struct vio_qstats *sum);
 
 int vio_qos_map(struct vio_policy *pol, struct vio_tenant *t, struct bio *bio,

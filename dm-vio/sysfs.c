@@ -12,6 +12,9 @@
  *                                  read_bytes, write_bytes, throttled,
  *                                  throttled_us, completed, lat_avg_us,
  *                                  lat_missed, res_met, res_missed, lat_hist
+ *                       tenants/<cgroup id>|root/path (root only), vm,
+ *                                  class, and the counters above but
+ *                                  queued and res_*
  *
  * Class directories follow the policy: they are added and removed by the
  * class create/delete messages while the tree is live, under the policy
@@ -27,6 +30,7 @@
  */
 #include <linux/kobject.h>
 #include <linux/math64.h>
+#include <linux/rhashtable.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 
@@ -192,21 +196,31 @@ static const struct kobj_type vio_array_ktype = {
 	.default_groups	= vio_array_groups,
 };
 
+static void vio_kobj_remove(struct kobject **kobj);
+
 /* vio/classes/<name>/ */
 
-struct vio_class_kobj {
+/* A class's or a tenant's directory: both show struct vio_qstats. */
+struct vio_qs_kobj {
 	struct kobject kobj;
-	struct vio_class *c;
+	struct vio_qstats __percpu *stats;
+	struct vio_class *c;		/* class directories */
+	struct vio_tenant *t;		/* tenant directories */
 };
+
+static struct vio_qs_kobj *to_qs(struct kobject *kobj)
+{
+	return container_of(kobj, struct vio_qs_kobj, kobj);
+}
 
 static struct vio_class *to_class(struct kobject *kobj)
 {
-	return container_of(kobj, struct vio_class_kobj, kobj)->c;
+	return to_qs(kobj)->c;
 }
 
-static void vio_class_kobj_release(struct kobject *kobj)
+static void vio_qs_kobj_release(struct kobject *kobj)
 {
-	kfree(container_of(kobj, struct vio_class_kobj, kobj));
+	kfree(to_qs(kobj));
 }
 
 static ssize_t params_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -230,7 +244,7 @@ static ssize_t lat_hist_show(struct kobject *kobj, struct kobj_attribute *attr,
 	unsigned int k;
 	int n = 0;
 
-	vio_qstats_read(to_class(kobj)->stats, &s);
+	vio_qstats_read(to_qs(kobj)->stats, &s);
 	for (k = 0; k < VIO_LAT_BUCKETS; k++)
 		n += sysfs_emit_at(buf, n, "%s%llu", k ? " " : "", s.lat_hist[k]);
 	return n + sysfs_emit_at(buf, n, "\n");
@@ -250,7 +264,7 @@ static ssize_t qstat_show(struct kobject *kobj, struct kobj_attribute *attr,
 	struct vio_qstats s;
 	u64 v;
 
-	vio_qstats_read(to_class(kobj)->stats, &s);
+	vio_qstats_read(to_qs(kobj)->stats, &s);
 	v = *(u64 *)((char *)&s + qa->offset);
 	if (qa->kind == 1)
 		v = div_u64(v, NSEC_PER_USEC);
@@ -302,7 +316,7 @@ static struct attribute *vio_class_attrs[] = {
 ATTRIBUTE_GROUPS(vio_class);
 
 static const struct kobj_type vio_class_ktype = {
-	.release	= vio_class_kobj_release,
+	.release	= vio_qs_kobj_release,
 	.sysfs_ops	= &kobj_sysfs_ops,
 	.default_groups	= vio_class_groups,
 };
@@ -316,29 +330,161 @@ static const struct kobj_type vio_class_ktype = {
  */
 void vio_sysfs_class_add(struct vio_policy *pol, struct vio_class *c)
 {
-	struct vio_class_kobj *ck;
+	struct vio_qs_kobj *qk;
 
 	lockdep_assert_held(&pol->lock);
 	if (!pol->classes_kobj || c->kobj)
 		return;
-	ck = kzalloc(sizeof(*ck), GFP_KERNEL);
-	if (!ck)
+	qk = kzalloc(sizeof(*qk), GFP_KERNEL);
+	if (!qk)
 		return;
-	ck->c = c;
-	if (kobject_init_and_add(&ck->kobj, &vio_class_ktype, pol->classes_kobj,
+	qk->c = c;
+	qk->stats = c->stats;
+	if (kobject_init_and_add(&qk->kobj, &vio_class_ktype, pol->classes_kobj,
 				 "%s", c->name)) {
-		kobject_put(&ck->kobj);
+		kobject_put(&qk->kobj);
 		return;
 	}
-	c->kobj = &ck->kobj;
+	c->kobj = &qk->kobj;
 }
-
-static void vio_kobj_remove(struct kobject **kobj);
 
 void vio_sysfs_class_remove(struct vio_policy *pol, struct vio_class *c)
 {
 	lockdep_assert_held(&pol->lock);
 	vio_kobj_remove(&c->kobj);
+}
+
+/* vio/tenants/<id>/ (the root tenant: vio/tenants/root/) */
+
+static struct vio_tenant *to_tenant(struct kobject *kobj)
+{
+	return to_qs(kobj)->t;
+}
+
+/* Root only: a tenant's path names other tenants' cgroups. */
+static ssize_t path_show(struct kobject *kobj, struct kobj_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%s\n", to_tenant(kobj)->path);
+}
+
+static ssize_t vm_show(struct kobject *kobj, struct kobj_attribute *attr,
+		       char *buf)
+{
+	return sysfs_emit(buf, "%s\n", to_tenant(kobj)->vm);
+}
+
+static ssize_t class_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	struct vio_tenant *t = to_tenant(kobj);
+	ssize_t n;
+
+	rcu_read_lock();
+	n = sysfs_emit(buf, "%s\n", vio_tenant_class(t->pol, t)->name);
+	rcu_read_unlock();
+	return n;
+}
+
+static struct kobj_attribute vio_attr_path = __ATTR(path, 0400, path_show, NULL);
+static struct kobj_attribute vio_attr_vm = __ATTR_RO(vm);
+static struct kobj_attribute vio_attr_class = __ATTR_RO(class);
+
+static struct attribute *vio_tenant_attrs[] = {
+	&vio_attr_path.attr,
+	&vio_attr_vm.attr,
+	&vio_attr_class.attr,
+	&vio_qattr_reads.attr.attr,
+	&vio_qattr_writes.attr.attr,
+	&vio_qattr_read_bytes.attr.attr,
+	&vio_qattr_write_bytes.attr.attr,
+	&vio_qattr_throttled.attr.attr,
+	&vio_qattr_throttled_us.attr.attr,
+	&vio_qattr_completed.attr.attr,
+	&vio_qattr_lat_avg_us.attr.attr,
+	&vio_qattr_lat_missed.attr.attr,
+	&vio_attr_lat_hist.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(vio_tenant);
+
+static const struct kobj_type vio_tenant_ktype = {
+	.release	= vio_qs_kobj_release,
+	.sysfs_ops	= &kobj_sysfs_ops,
+	.default_groups	= vio_tenant_groups,
+};
+
+static void vio_sysfs_tenant_add(struct vio_policy *pol, struct vio_tenant *t)
+{
+	struct vio_qs_kobj *qk;
+	int r;
+
+	t->kobj_tried = true;
+	qk = kzalloc(sizeof(*qk), GFP_KERNEL);
+	if (!qk)
+		return;
+	qk->t = t;
+	qk->stats = t->stats;
+	if (t == pol->root)
+		r = kobject_init_and_add(&qk->kobj, &vio_tenant_ktype,
+					 pol->tenants_kobj, "root");
+	else
+		r = kobject_init_and_add(&qk->kobj, &vio_tenant_ktype,
+					 pol->tenants_kobj, "%llu", t->id);
+	if (r) {
+		kobject_put(&qk->kobj);
+		return;
+	}
+	t->kobj = &qk->kobj;
+	list_add(&t->dir_node, &pol->tenant_dirs);
+}
+
+/**
+ * vio_sysfs_tenants_sync() - directories for tenants that have none yet
+ * @pol: the policy, locked
+ *
+ * Tenants appear in the map path, where no directory can be made; a work
+ * item calls this soon after. Expired tenants lose theirs in
+ * vio_sysfs_tenant_remove().
+ */
+void vio_sysfs_tenants_sync(struct vio_policy *pol)
+{
+	struct vio_tenant *batch[16], *t;
+	struct rhashtable_iter iter;
+	unsigned int n, i;
+
+	lockdep_assert_held(&pol->lock);
+	if (!pol->tenants_kobj)
+		return;
+	if (!pol->root->kobj_tried)
+		vio_sysfs_tenant_add(pol, pol->root);
+	do {
+		n = 0;
+		rhashtable_walk_enter(&pol->tenants, &iter);
+		rhashtable_walk_start(&iter);
+		while (n < ARRAY_SIZE(batch) && (t = rhashtable_walk_next(&iter))) {
+			if (IS_ERR(t) || t->kobj_tried || t->gone)
+				continue;
+			if (percpu_ref_tryget(&t->ref))
+				batch[n++] = t;
+		}
+		rhashtable_walk_stop(&iter);
+		rhashtable_walk_exit(&iter);
+		for (i = 0; i < n; i++) {
+			vio_sysfs_tenant_add(pol, batch[i]);
+			percpu_ref_put(&batch[i]->ref);
+		}
+	} while (n == ARRAY_SIZE(batch));
+}
+
+void vio_sysfs_tenant_remove(struct vio_policy *pol, struct vio_tenant *t)
+{
+	lockdep_assert_held(&pol->lock);
+	if (!t->kobj)
+		return;
+	list_del(&t->dir_node);
+	vio_kobj_remove(&t->kobj);
+	t->kobj_tried = false;
 }
 
 static struct kobject *vio_kobj_add(struct vio_c *vc, unsigned int array,
@@ -389,8 +535,10 @@ int vio_sysfs_register(struct vio_c *vc)
 	for (i = 0; vc->pol->classes_kobj && i < VIO_MAX_CLASSES; i++)
 		if (vc->pol->classes[i])
 			vio_sysfs_class_add(vc->pol, vc->pol->classes[i]);
+	vc->pol->tenants_kobj = kobject_create_and_add("tenants", vc->kobj);
+	vio_sysfs_tenants_sync(vc->pol);
 	mutex_unlock(&vc->pol->lock);
-	if (!vc->pol->classes_kobj)
+	if (!vc->pol->classes_kobj || !vc->pol->tenants_kobj)
 		goto fail;
 	return 0;
 
@@ -415,12 +563,18 @@ void vio_sysfs_unregister(struct vio_c *vc)
 
 	/* Only the live table's tree holds the class directories. */
 	if (vc->kobj && vc->pol) {
-		mutex_lock(&vc->pol->lock);
+		struct vio_policy *pol = vc->pol;
+		struct vio_tenant *t, *tmp;
+
+		mutex_lock(&pol->lock);
 		for (i = 0; i < VIO_MAX_CLASSES; i++)
-			if (vc->pol->classes[i])
-				vio_sysfs_class_remove(vc->pol, vc->pol->classes[i]);
-		vio_kobj_remove(&vc->pol->classes_kobj);
-		mutex_unlock(&vc->pol->lock);
+			if (pol->classes[i])
+				vio_sysfs_class_remove(pol, pol->classes[i]);
+		vio_kobj_remove(&pol->classes_kobj);
+		list_for_each_entry_safe(t, tmp, &pol->tenant_dirs, dir_node)
+			vio_sysfs_tenant_remove(pol, t);
+		vio_kobj_remove(&pol->tenants_kobj);
+		mutex_unlock(&pol->lock);
 	}
 
 	for (i = 0; i < vc->nr_arrays; i++)

@@ -6,7 +6,8 @@
 #
 #   load the module, emulate three storage arrays with brd ramdisks, stripe
 #   a volume over them, prove the data is intact and see where it lands,
-#   then tear everything down again.
+#   give two tenants (a VM in its machine scope and a batch cgroup) their
+#   own QoS classes and watch their rates, then tear everything down again.
 #
 # Every step must succeed; the script exits non-zero at the first one that
 # does not. It takes well under a minute in a TCG guest.
@@ -43,11 +44,19 @@ run() {
 
 loaded_vio=0
 loaded_brd=0
+cgroups=()
 cleanup() {
 	local rc=$?
 
 	# Leave the guest as we found it even when a step failed halfway.
+	for cg in "${cgroups[@]}"; do
+		[ -f "$cg/cgroup.kill" ] && echo 1 >"$cg/cgroup.kill" 2>/dev/null
+	done
+	wait 2>/dev/null || true
 	dmsetup remove --retry "$vol" >/dev/null 2>&1 || true
+	for ((i = ${#cgroups[@]} - 1; i >= 0; i--)); do
+		rmdir "${cgroups[$i]}" 2>/dev/null || true
+	done
 	[ "$loaded_vio" = 0 ] || rmmod dm_vio 2>/dev/null || true
 	[ "$loaded_brd" = 0 ] || rmmod brd 2>/dev/null || true
 	cd /
@@ -207,6 +216,54 @@ for ((c = 0; c < 6; c++)); do
 	printf '  volume chunk %d -> array %d (/dev/ram%d) sectors %3d-%-3d  ok\n' \
 		"$c" "$a" "$a" $((r * chunk)) $(((r + 1) * chunk - 1))
 done
+
+# --------------------------------------------------------------------------
+section "Two tenants, two classes: a VM with a reservation, a capped batch job"
+# dm-vio sees the cgroup the io controller charges: enable it on the way.
+mkcg() {
+	local d=/sys/fs/cgroup part parts
+	IFS=/ read -ra parts <<<"$1"
+	for part in "${parts[@]}"; do
+		grep -qw io "$d/cgroup.subtree_control" || echo +io >"$d/cgroup.subtree_control"
+		d="$d/$part"
+		[ -d "$d" ] || { mkdir "$d"; cgroups+=("$d"); }
+	done
+}
+vm_scope='machine.slice/machine-qemu\x2d4\x2ddb1.scope'
+mkcg "$vm_scope"
+mkcg batch.slice/backup
+echo "  cgroups: /$vm_scope (libvirt's scope for VM db1), /batch.slice/backup"
+run dmsetup message "$vol" 0 capacity iops=8000
+run dmsetup message "$vol" 0 class create gold res_iops=1500 weight=400
+run dmsetup message "$vol" 0 class create batch iops=500 weight=50
+run dmsetup message "$vol" 0 rule add vm=db1 gold
+run dmsetup message "$vol" 0 rule add 'cgroup=/batch.slice/*' batch
+run dmsetup message "$vol" 0 rule list
+echo
+echo "\$ fio (in each cgroup) --rw=randread --bs=4k --iodepth=16 --runtime=$fio_seconds ..."
+tenant_fio() {
+	(echo "$BASHPID" >"/sys/fs/cgroup/$1/cgroup.procs" &&
+		exec fio --name="$2" --filename="/dev/mapper/$vol" --ioengine=libaio \
+			--direct=1 --rw=randread --bs=4k --iodepth=16 \
+			--runtime="$fio_seconds" --time_based --eta=never \
+			--output-format=json --output="$tmp/$2.json")
+}
+tenant_fio "$vm_scope" db1 &
+tenant_fio batch.slice/backup backup &
+wait
+for t in db1 backup; do
+	printf '  %-7s' "$t"
+	fio_summary "$tmp/$t.json" | sed 's/^ *//'
+done
+echo "  (backup is held to its class's 500 IOPS; db1 gets the rest)"
+echo
+run dmsetup message "$vol" 0 class stats
+echo
+echo "\$ dmsetup message $vol 0 tenant list   (kind id class vm counters... path)"
+dmsetup message "$vol" 0 tenant list | awk '{ print "  " $1, $2, $3, $4, $5, $NF }'
+echo
+echo "  sysfs: $sys/classes/: $(ls "$sys/classes" | tr '\n' ' ')"
+echo "  $sys/classes/gold/params: $(cat "$sys/classes/gold/params")"
 
 # --------------------------------------------------------------------------
 section "Tear down: remove the volume, unload"

@@ -22,6 +22,16 @@ expect_eq "tenant /viot/b read_bytes" "$(tenant_field viot-tag /viot/b read_byte
 expect_eq "tenant /viot/b completed" "$(tenant_field viot-tag /viot/b completed)" 200
 expect_eq "unmatched tenant's class" "$(tenant_field viot-tag /viot/a class)" default
 
+# Each tenant has a sysfs directory, named by its cgroup id.
+id=$(vio_msg viot-tag tenant list | awk '$1 == "cgroup" && $NF == "path=/viot/a" { print $2 }')
+tdir=$(dm_sysfs viot-tag)/vio/tenants/$id
+for ((i = 0; i < 50; i++)); do [ -d "$tdir" ] && break; sleep 0.1; done
+expect_eq "sysfs tenant path" "$(cat "$tdir/path")" /viot/a
+expect_eq "sysfs tenant writes" "$(cat "$tdir/writes")" 300
+expect_eq "sysfs tenant class" "$(cat "$tdir/class")" default
+expect_eq "sysfs tenant path mode" "$(stat -c %a "$tdir/path")" 400
+[ -d "$(dm_sysfs viot-tag)/vio/tenants/root" ] || fail "no sysfs directory for the root tenant"
+
 # The root cgroup is the root tenant.
 before=$(tenant_field viot-tag root reads)
 dd if=$vol of=/dev/null bs=4k count=50 iflag=direct status=none
