@@ -18,7 +18,7 @@ DEB612_KDIR = $(shell ls -d /usr/src/linux-headers-6.12.*+deb12-amd64 2>/dev/nul
 KDIR ?= $(or $(wildcard /lib/modules/$(shell uname -r)/build),$(DEB612_KDIR))
 KREL = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 
-.PHONY: all modules clean install deps static kunit vmtest check demo bench help
+.PHONY: all modules clean install deps static kunit vmtest check demo bench bench-qos help
 
 all: modules
 
@@ -61,10 +61,17 @@ demo: deps
 	$(MAKE) modules KDIR=$(DEB612_KDIR)
 	KDIR=$(DEB612_KDIR) tools/testing/vm/vm-run.sh -- bash tools/demo/demo.sh
 
-# dm-vio against dm-linear and the raw device, in one VM boot.
+# dm-vio against dm-linear and the raw device, then the QoS benchmark;
+# one VM boot each (see tools/bench/README.md).
 bench: deps
 	$(MAKE) modules KDIR=$(DEB612_KDIR)
 	KDIR=$(DEB612_KDIR) tools/testing/vm/vm-run.sh -m 3072 -- bash tools/bench/linear-overhead.sh
+	$(MAKE) bench-qos
+
+# QoS classes: limits (beside io.max), weights, reservation, burst.
+bench-qos: deps
+	$(MAKE) modules KDIR=$(DEB612_KDIR)
+	KDIR=$(DEB612_KDIR) tools/testing/vm/vm-run.sh -m 3072 -- bash tools/bench/qos.sh
 
 help:
 	@sed -n '3,12p' Makefile
