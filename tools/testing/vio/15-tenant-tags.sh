@@ -65,6 +65,19 @@ p2='/machine.slice/machine-qemu\x2d2\x2dvm1.scope'
 expect_eq "restarted VM tenant's class" "$(tenant_field viot-tag "$p2" class)" vm1
 within "vm1 IOPS (after restart)" "$(fio_json "$VIO_TMP/vm1b.json" "d['jobs'][0]['read']['iops']")" 100 3
 
+# Precedence: the first matching rule in list order decides.
+vio_msg viot-tag class create other
+vio_msg viot-tag rule add 'cgroup=/machine.slice/*' other
+cg_run "$s2" dd if=$vol of=/dev/null bs=4k count=1 iflag=direct status=none
+expect_eq "vm= rule listed first wins" "$(tenant_field viot-tag "$p2" class)" vm1
+vio_msg viot-tag rule insert 0 'cgroup=/machine.slice/*' other 2>/dev/null &&
+	fail "a duplicate rule was accepted"
+vio_msg viot-tag rule delete 'cgroup=/machine.slice/*'
+vio_msg viot-tag rule insert 0 'cgroup=/machine.slice/*' other
+expect_eq "rule inserted first wins" "$(tenant_field viot-tag "$p2" class)" other
+vio_msg viot-tag rule delete 'cgroup=/machine.slice/*'
+expect_eq "back to the vm= rule" "$(tenant_field viot-tag "$p2" class)" vm1
+
 # Another VM is not vm1.
 cg_make 'machine.slice/machine-qemu\x2d3\x2dvm2.scope'; s3=$CG
 cg_run "$s3" dd if=$vol of=/dev/null bs=4k count=10 iflag=direct status=none
