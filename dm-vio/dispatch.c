@@ -92,8 +92,14 @@ int vio_qos_map(struct vio_policy *pol, struct vio_tenant *t, struct bio *bio,
 	unsigned long flags;
 	bool activate;
 
-	percpu_ref_get(&t->ref);
-	percpu_ref_get(&c->ref);
+	/*
+	 * The root and static tenants and the default class live as long as
+	 * the device (or table) and need no reference per bio.
+	 */
+	if (t->id)
+		percpu_ref_get(&t->ref);
+	if (c != pol->classes[0])
+		percpu_ref_get(&c->ref);
 	qio->tenant = t;
 	qio->cls = c;
 	qio->arrival_ns = now;
@@ -275,9 +281,10 @@ void vio_qos_end_io(struct vio_policy *pol, struct bio *bio, struct vio_qio *qio
 	struct vio_class *c = qio->cls;
 	struct vio_tenant *t = qio->tenant;
 	u64 lat = ktime_get_ns() - qio->arrival_ns;
-	u64 us = div_u64(lat, NSEC_PER_USEC);
+	/* Buckets of 2^10 ns "microseconds": a shift, not a division. */
+	u64 us = lat >> 10;
 	unsigned int b = us ? min_t(unsigned int, ilog2(us), VIO_LAT_BUCKETS - 1) : 0;
-	u32 target = READ_ONCE(c->qc.p.lat_target_us);
+	u64 target = READ_ONCE(c->qc.p.lat_target_us);
 
 	this_cpu_inc(c->stats->completed);
 	this_cpu_add(c->stats->lat_ns, lat);
@@ -285,7 +292,7 @@ void vio_qos_end_io(struct vio_policy *pol, struct bio *bio, struct vio_qio *qio
 	this_cpu_inc(t->stats->completed);
 	this_cpu_add(t->stats->lat_ns, lat);
 	this_cpu_inc(t->stats->lat_hist[b]);
-	if (target && us > target) {
+	if (unlikely(target) && lat > target * NSEC_PER_USEC) {
 		this_cpu_inc(c->stats->lat_missed);
 		this_cpu_inc(t->stats->lat_missed);
 	}
@@ -295,8 +302,10 @@ void vio_qos_end_io(struct vio_policy *pol, struct bio *bio, struct vio_qio *qio
 		if (atomic_read(&pol->queued))
 			queue_work(pol->wq, &pol->dispatch);
 	}
-	percpu_ref_put(&c->ref);
-	percpu_ref_put(&t->ref);
+	if (c != pol->classes[0])
+		percpu_ref_put(&c->ref);
+	if (t->id)
+		percpu_ref_put(&t->ref);
 }
 
 /* Presuspend: release what is queued and stop queueing until resume. */

@@ -25,7 +25,8 @@
  *   RCU                    the tenant table, tenant->cls, the rule list.
  * Lifetimes: bios in flight hold percpu references on their tenant and
  * class; a deleted class or an expired tenant is freed when the last one
- * completes.
+ * completes. The root and static tenants and the default class are never
+ * freed while the device (table) can have I/O, and are not referenced.
  */
 #ifndef DM_VIO_POLICY_H
 #define DM_VIO_POLICY_H
@@ -49,7 +50,10 @@
 #define VIO_DEPTH_MAX		4096
 #define VIO_DEFAULT_CLASS	"default"
 
-/* Latency histogram: bucket i counts [2^i, 2^(i+1)) us; 0 also < 1 us. */
+/*
+ * Latency histogram: bucket i counts [2^i, 2^(i+1)) units of 1.024 us
+ * (2^10 ns); bucket 0 also shorter ones, the last all longer ones.
+ */
 #define VIO_LAT_BUCKETS		22
 
 /* Per-class and per-tenant counters, one copy per CPU. */
