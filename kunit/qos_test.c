@@ -17,29 +17,12 @@
 
 #define MAX_WORDS	16
 
-/* Split @line at spaces into @argv (kept for the test's lifetime). */
-static unsigned int qos_split(struct kunit *test, const char *line, char **argv)
-{
-	char *copy = kunit_kstrdup(test, line, GFP_KERNEL);
-	unsigned int argc = 0;
-	char *word;
-
-	KUNIT_ASSERT_NOT_NULL(test, copy);
-	while ((word = strsep(&copy, " ")) != NULL) {
-		if (!*word)
-			continue;
-		KUNIT_ASSERT_LT(test, argc, MAX_WORDS);
-		argv[argc++] = word;
-	}
-	return argc;
-}
-
 /* Apply the words of @line to @p; the result of vio_qos_parse(). */
 static int qos_parse_line(struct kunit *test, const char *line,
 			  struct vio_qos_params *p, struct vio_err *err)
 {
 	char *argv[MAX_WORDS];
-	unsigned int argc = qos_split(test, line, argv);
+	unsigned int argc = vio_split_words(test, line, argv, MAX_WORDS);
 
 	return vio_qos_parse(argc, argv, p, err);
 }
@@ -837,14 +820,9 @@ static void vio_qos_burst_extreme_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, qc);
 	for (i = 0; i < ARRAY_SIZE(params); i++) {
 		char *argv[3];
-		char *line = kunit_kzalloc(test, 64, GFP_KERNEL);
-		unsigned int argc = 0;
-		char *w;
+		unsigned int argc = vio_split_words(test, params[i], argv,
+						    ARRAY_SIZE(argv));
 
-		KUNIT_ASSERT_NOT_NULL(test, line);
-		strscpy(line, params[i], 64);
-		while ((w = strsep(&line, " ")) && argc < ARRAY_SIZE(argv))
-			argv[argc++] = w;
 		vio_qos_params_default(&p);
 		KUNIT_ASSERT_EQ_MSG(test, vio_qos_parse(argc, argv, &p, &err), 0,
 				    "%s", err.msg);

@@ -122,24 +122,6 @@ static void table_case_desc(const struct table_case *c, char *desc)
 
 KUNIT_ARRAY_PARAM(table, table_cases, table_case_desc);
 
-/* Split @line at spaces, as dm_split_args() would for these lines. */
-static unsigned int split_words(struct kunit *test, const char *line,
-				char **argv)
-{
-	char *copy = kunit_kstrdup(test, line, GFP_KERNEL);
-	unsigned int argc = 0;
-	char *word;
-
-	KUNIT_ASSERT_NOT_NULL(test, copy);
-	while ((word = strsep(&copy, " ")) != NULL) {
-		if (!*word)
-			continue;
-		KUNIT_ASSERT_LT(test, argc, MAX_WORDS);
-		argv[argc++] = word;
-	}
-	return argc;
-}
-
 static void vio_parse_table_test(struct kunit *test)
 {
 	const struct table_case *c = test->param_value;
@@ -151,7 +133,7 @@ static void vio_parse_table_test(struct kunit *test)
 
 	args = kunit_kzalloc(test, sizeof(*args), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, args);
-	argc = split_words(test, c->line, argv);
+	argc = vio_split_words(test, c->line, argv, MAX_WORDS);
 	r = vio_parse_table(argc, argv, args, &err);
 
 	vio_expect_result(test, r, &err, c->error);
@@ -174,8 +156,8 @@ static void vio_parse_table_arrays_test(struct kunit *test)
 
 	args = kunit_kzalloc(test, sizeof(*args), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, args);
-	argc = split_words(test, "stripe 1 64 3 /dev/x 0 8:16 2048 /dev/z 18446744073709551615",
-			   argv);
+	argc = vio_split_words(test, "stripe 1 64 3 /dev/x 0 8:16 2048 /dev/z 18446744073709551615",
+			       argv, MAX_WORDS);
 	KUNIT_ASSERT_EQ(test, vio_parse_table(argc, argv, args, &err), 0);
 	KUNIT_EXPECT_STREQ(test, args->arrays[0].path, "/dev/x");
 	KUNIT_EXPECT_STREQ(test, args->arrays[1].path, "8:16");

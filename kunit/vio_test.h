@@ -27,4 +27,26 @@ static inline void vio_expect_result(struct kunit *test, int r,
 			      "got \"%s\", want \"%s...\"", err->msg, want);
 }
 
+/*
+ * Split @line at spaces into at most @max words in @argv, as
+ * dm_split_args() would for lines without quoting. The words live as long
+ * as the test.
+ */
+static inline unsigned int vio_split_words(struct kunit *test, const char *line,
+					   char **argv, unsigned int max)
+{
+	char *copy = kunit_kstrdup(test, line, GFP_KERNEL);
+	unsigned int argc = 0;
+	char *word;
+
+	KUNIT_ASSERT_NOT_NULL(test, copy);
+	while ((word = strsep(&copy, " ")) != NULL) {
+		if (!*word)
+			continue;
+		KUNIT_ASSERT_LT(test, argc, max);
+		argv[argc++] = word;
+	}
+	return argc;
+}
+
 #endif /* DM_VIO_VIO_TEST_H */

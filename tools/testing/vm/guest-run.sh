@@ -110,30 +110,8 @@ setup_cgroup() {
 	[ -f "$cgroup/cgroup.procs" ] || die "not a cgroup v2 directory: $cgroup"
 }
 
-# A /dev/kvm that opens is not always a /dev/kvm that works (see
-# vm-run.sh): boot the guest kernel for a moment and look for its banner.
-kvm_works() {
-	local log=$work/kvm-probe.log pid i
-
-	qemu-system-x86_64 -accel kvm -cpu host -m 128 -nodefaults \
-		-no-user-config -display none -no-reboot -kernel "$kernel" \
-		-append 'console=ttyS0 panic=-1 rdinit=/none' \
-		-serial "file:$log" >"$work/kvm-probe.err" 2>&1 &
-	pid=$!
-	for ((i = 0; i < 100; i++)); do
-		if grep -qs 'Linux version' "$log"; then
-			kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
-			return 0
-		fi
-		if grep -qs 'KVM internal error' "$work/kvm-probe.err" ||
-		   ! kill -0 "$pid" 2>/dev/null; then
-			break
-		fi
-		sleep 0.1
-	done
-	kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
-	return 1
-}
+# kvm_boots: tools/testing/vm/kvm-probe.sh
+. "$(dirname "${BASH_SOURCE[0]}")/kvm-probe.sh"
 
 # Sets accel_args. VIO_GUEST_ACCEL=kvm|tcg skips the detection, whose
 # answer is cached per host boot.
@@ -145,7 +123,7 @@ pick_accel() {
 		if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 			cache=/tmp/vio-guest-accel.$(cat /proc/sys/kernel/random/boot_id)
 			if [ ! -s "$cache" ]; then
-				if kvm_works; then
+				if kvm_boots "$kernel" "$work"; then
 					echo kvm
 				else
 					echo tcg

@@ -124,32 +124,8 @@ pick_kernel() {
 	[ -r "$vmlinuz" ] || die "cannot read $vmlinuz (run as root?)"
 }
 
-# A /dev/kvm that opens is not always a /dev/kvm that works: nested or
-# paravirtual hosts (e.g. kvm-pvm) accept the ioctls and then stop a
-# stock kernel with "KVM internal error". Boot the guest kernel for a
-# moment and look for its banner on the serial port.
-kvm_works() {
-	local log=$work/kvm-probe.log pid i
-
-	qemu-system-x86_64 -accel kvm -cpu host -m 256 -nodefaults \
-		-no-user-config -display none -no-reboot -kernel "$vmlinuz" \
-		-append 'console=ttyS0 earlyprintk=ttyS0 panic=-1 rdinit=/none' \
-		-serial "file:$log" >"$work/kvm-probe.err" 2>&1 &
-	pid=$!
-	for ((i = 0; i < 100; i++)); do
-		if grep -qs 'Linux version' "$log"; then
-			kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
-			return 0
-		fi
-		if grep -qs 'KVM internal error' "$work/kvm-probe.err" ||
-		   ! kill -0 "$pid" 2>/dev/null; then
-			break
-		fi
-		sleep 0.1
-	done
-	kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
-	return 1
-}
+# kvm_boots: tools/testing/vm/kvm-probe.sh
+. "$(dirname "${BASH_SOURCE[0]}")/kvm-probe.sh"
 
 # The probe costs a couple of seconds when KVM is broken, and its answer
 # cannot change until the host reboots: remember it per boot.
@@ -159,7 +135,7 @@ probe_accel() {
 	cache=/tmp/vio-vm-accel.$(cat /proc/sys/kernel/random/boot_id)
 	if [ ! -s "$cache" ]; then
 		# Atomically, as runs in parallel may probe at the same time.
-		if kvm_works; then
+		if kvm_boots "$vmlinuz" "$work"; then
 			echo kvm
 		else
 			echo tcg
