@@ -255,7 +255,7 @@ unlock:
 		hrtimer_start_range_ns(&pol->timer, ns_to_ktime(wake + VIO_TIMER_BATCH_NS),
 				       VIO_TIMER_BATCH_NS, HRTIMER_MODE_ABS);
 	while ((bio = bio_list_pop(&out)))
-		dm_submit_bio_remap(bio, NULL);
+		vio_submit_deferred(bio);
 	if (again)
 		queue_work(pol->wq, &pol->dispatch);
 }

@@ -11,6 +11,9 @@
  * Stripe deals chunks round-robin: volume chunk c lives on array c % n at
  * array chunk c / n. The volume length must be a whole number of rows
  * (n chunks), so every array holds len / n sectors.
+ *
+ * Mirror puts the whole volume on every array (leg), at its offset; the
+ * volume is as long as the table says, and every leg must hold it.
  */
 #include <linux/blk_types.h>
 #include <linux/kernel.h>
@@ -99,6 +102,28 @@ static int vio_geom_init_stripe(struct vio_geom *geom,
 	return 0;
 }
 
+static int vio_geom_init_mirror(struct vio_geom *geom,
+				const struct vio_table_args *args,
+				const struct vio_array_info *info,
+				struct vio_err *err)
+{
+	unsigned int i;
+
+	for (i = 0; i < args->nr_arrays; i++) {
+		sector_t avail = info[i].dev_sectors - args->arrays[i].offset;
+
+		if (avail < geom->len)
+			return vio_err(err,
+				"Mirror leg %u (%s) too small: needs %llu sectors after offset %llu, has %llu",
+				i, args->arrays[i].path,
+				(unsigned long long)geom->len,
+				(unsigned long long)args->arrays[i].offset,
+				(unsigned long long)avail);
+		geom->array_len[i] = geom->len;
+	}
+	return 0;
+}
+
 /**
  * vio_geom_init() - check a parsed table against its devices and lay it out
  * @geom: result
@@ -149,6 +174,8 @@ int vio_geom_init(struct vio_geom *geom, const struct vio_table_args *args,
 
 	if (args->layout == VIO_LAYOUT_STRIPE)
 		return vio_geom_init_stripe(geom, args, info, lbs, err);
+	if (args->layout == VIO_LAYOUT_MIRROR)
+		return vio_geom_init_mirror(geom, args, info, err);
 	return vio_geom_init_linear(geom, args, info, lbs, err);
 }
 EXPORT_SYMBOL_IF_KUNIT(vio_geom_init);
@@ -175,6 +202,12 @@ unsigned int vio_geom_map(const struct vio_geom *geom, sector_t sector,
 	sector_t chunk_mask, row;
 	unsigned int i;
 
+	if (geom->layout == VIO_LAYOUT_MIRROR) {
+		/* Every leg: the caller picks which. */
+		*array_sector = sector;
+		*max_len = geom->len - sector;
+		return 0;
+	}
 	if (geom->layout == VIO_LAYOUT_LINEAR) {
 		i = vio_linear_find(geom, sector);
 		*array_sector = sector - geom->start[i];
@@ -231,6 +264,11 @@ bool vio_geom_map_range(const struct vio_geom *geom, unsigned int array,
 {
 	sector_t begin, end;
 
+	if (geom->layout == VIO_LAYOUT_MIRROR) {
+		*array_sector = sector;
+		*array_nr_sectors = nr_sectors;
+		return true;
+	}
 	if (geom->layout == VIO_LAYOUT_LINEAR) {
 		begin = max(sector, geom->start[array]);
 		end = min(sector + nr_sectors, geom->start[array + 1]);

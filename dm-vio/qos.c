@@ -39,6 +39,7 @@ enum vio_key_kind {
 	VIO_KEY_IOPS,		/* plain count per second */
 	VIO_KEY_BYTES,		/* bytes (per second), suffixes allowed */
 	VIO_KEY_U32,		/* plain number */
+	VIO_KEY_ARRAYS,		/* array indices "0,2", or "none": a mask */
 };
 
 struct vio_key {
@@ -78,6 +79,8 @@ static const struct vio_key vio_keys[] = {
 	VIO_KEY_32("bps_max_len", VIO_KEY_U32, VIO_BURST_LEN_MAX, lim_max_len[VIO_LIM_BPS]),
 	VIO_KEY_32("iops_size", VIO_KEY_BYTES, VIO_IOPS_SIZE_MAX, iops_size),
 	VIO_KEY_32("lat_target_us", VIO_KEY_U32, VIO_LAT_TARGET_MAX, lat_target_us),
+	VIO_KEY_32("prefer", VIO_KEY_ARRAYS, U32_MAX, prefer),
+	VIO_KEY_32("avoid", VIO_KEY_ARRAYS, U32_MAX, avoid),
 };
 
 static const char * const vio_lim_names[VIO_NR_LIMS] = {
@@ -173,6 +176,33 @@ static int vio_parse_value(const char *s, bool bytes, u64 *out)
 	return 0;
 }
 
+/* "none", or array indices separated by commas, each at most once. */
+static int vio_parse_arrays_mask(const char *s, u64 *out)
+{
+	u64 mask = 0;
+
+	if (!strcmp(s, "none")) {
+		*out = 0;
+		return 0;
+	}
+	for (;;) {
+		unsigned int n = 0, v = 0;
+
+		while (isdigit(s[n]) && n < 3)
+			v = v * 10 + (s[n++] - '0');
+		if (!n || v >= DM_VIO_MAX_ARRAYS || (mask & BIT_ULL(v)))
+			return -EINVAL;
+		mask |= BIT_ULL(v);
+		s += n;
+		if (!*s)
+			break;
+		if (*s++ != ',')
+			return -EINVAL;
+	}
+	*out = mask;
+	return 0;
+}
+
 /* A rate as messages write it: digits, bytes with a k/m/g/t suffix. */
 int vio_qos_parse_rate(const char *s, bool bytes, u64 *out)
 {
@@ -228,6 +258,14 @@ int vio_qos_parse(unsigned int argc, char **argv, struct vio_qos_params *p,
 			return vio_err(err, "Class parameter '%s' given twice", key->name);
 		seen |= BIT(k);
 
+		if (key->kind == VIO_KEY_ARRAYS) {
+			if (vio_parse_arrays_mask(eq + 1, &v))
+				return vio_err(err,
+					       "Class parameter '%.40s': expected array indices below %u, like 0,2, or none",
+					       argv[i], DM_VIO_MAX_ARRAYS);
+			vio_key_set(&np, key, v);
+			continue;
+		}
 		r = vio_parse_value(eq + 1, key->kind == VIO_KEY_BYTES, &v);
 		if (r == -ERANGE || (!r && v > key->max))
 			return vio_err(err,
@@ -257,6 +295,9 @@ int vio_qos_params_check(const struct vio_qos_params *p, struct vio_err *err)
 	if (p->weight < VIO_WEIGHT_MIN || p->weight > VIO_WEIGHT_MAX)
 		return vio_err(err, "Class weight %u is out of range %u-%u",
 			       p->weight, VIO_WEIGHT_MIN, VIO_WEIGHT_MAX);
+	if (p->prefer & p->avoid)
+		return vio_err(err, "Class both prefers and avoids array %lu",
+			       __ffs(p->prefer & p->avoid));
 	for (k = 0; k < VIO_NR_LIMS; k++) {
 		const char *n = vio_lim_names[k];
 
@@ -306,8 +347,24 @@ int vio_qos_format(const struct vio_qos_params *p, char *buf, size_t size)
 
 		if (v == vio_key_get(&def, &vio_keys[k]))
 			continue;
-		n += snprintf(size ? buf + n : NULL, size ? size - n : 0,
-			      "%s%s=%llu", n ? " " : "", vio_keys[k].name, v);
+		if (vio_keys[k].kind == VIO_KEY_ARRAYS) {
+			unsigned long mask = v;
+			unsigned int a;
+			char sep = '=';
+
+			n += snprintf(size ? buf + n : NULL, size ? size - n : 0,
+				      "%s%s", n ? " " : "", vio_keys[k].name);
+			for_each_set_bit(a, &mask, DM_VIO_MAX_ARRAYS) {
+				if (size && n >= size)
+					break;
+				n += snprintf(size ? buf + n : NULL,
+					      size ? size - n : 0, "%c%u", sep, a);
+				sep = ',';
+			}
+		} else {
+			n += snprintf(size ? buf + n : NULL, size ? size - n : 0,
+				      "%s%s=%llu", n ? " " : "", vio_keys[k].name, v);
+		}
 		if (size && n >= size)
 			n = size - 1;
 	}

@@ -105,6 +105,8 @@ struct vio_qos_params {
 	u64 lim_max[VIO_NR_LIMS];	/* burst rate */
 	u32 lim_max_len[VIO_NR_LIMS];	/* burst length, seconds */
 	u32 lat_target_us;		/* latency target, microseconds */
+	u32 prefer;			/* mirror: arrays to read from first */
+	u32 avoid;			/* mirror: arrays to read from last */
 };
 
 /* One request, as the scheduler sees it. */

@@ -10,9 +10,20 @@
  *
  *   layout:  linear                      concatenation, no arguments
  *            stripe <chunk_sectors>      chunk: a power of two, in sectors
- *   arrays:  1 to DM_VIO_MAX_ARRAYS; offset in 512-byte sectors
+ *            mirror [<key> <value>]...   every array holds the whole volume;
+ *                                        keys, each at most once:
+ *              region_size <sectors>     resync unit, a power of two
+ *                                        (default 2048: 1 MiB)
+ *              selector <name>           round-robin, least-outstanding or
+ *                                        service-time (the default)
+ *              weights <w0>,<w1>,...     one per array, 1 to 1000
+ *   arrays:  1 to DM_VIO_MAX_ARRAYS (mirror: 2 to DM_VIO_MIRROR_MAX_LEGS);
+ *            offset in 512-byte sectors
  *   feature: ignore_discard              do not advertise discard
  *            tag <name>                  every bio is the tenant <name>
+ *            nosync                      mirror: the arrays are known to
+ *                                        hold the same data, skip the
+ *                                        initial resync
  *
  * Only the syntax is checked here; whether the numbers fit the devices is
  * the geometry's business (layout.c), once the devices are open.
@@ -24,6 +35,7 @@
 #include <linux/string.h>
 
 #include "compat.h"
+#include "selector.h"
 #include "table.h"
 
 int vio_err(struct vio_err *err, const char *fmt, ...)
@@ -40,6 +52,7 @@ EXPORT_SYMBOL_IF_KUNIT(vio_err);
 static const char * const vio_layout_names[] = {
 	[VIO_LAYOUT_LINEAR] = DM_VIO_LAYOUT_LINEAR,
 	[VIO_LAYOUT_STRIPE] = DM_VIO_LAYOUT_STRIPE,
+	[VIO_LAYOUT_MIRROR] = DM_VIO_LAYOUT_MIRROR,
 };
 
 const char *vio_layout_name(enum vio_layout layout)
@@ -90,6 +103,83 @@ static int vio_parse_count(struct dm_arg_set *as, const char *what,
 	return 0;
 }
 
+/* "<w0>,<w1>,...": one weight per leg, checked against the leg count later. */
+static int vio_parse_weights(const char *word, struct vio_table_args *args,
+			     unsigned int *nr, struct vio_err *err)
+{
+	char buf[8 * DM_VIO_MIRROR_MAX_LEGS];
+	char *s = buf, *w;
+
+	if (strscpy(buf, word, sizeof(buf)) < 0)
+		return vio_err(err, "Mirror weights '%.40s' are too long", word);
+	*nr = 0;
+	while ((w = strsep(&s, ","))) {
+		if (*nr == DM_VIO_MIRROR_MAX_LEGS)
+			return vio_err(err, "Mirror weights '%s': more than %u",
+				       word, DM_VIO_MIRROR_MAX_LEGS);
+		if (vio_parse_uint(w, 1, VIO_LEG_WEIGHT_MAX, &args->weights[*nr]))
+			return vio_err(err, "Mirror weight '%s' in '%s' is not 1 to %u",
+				       w, word, VIO_LEG_WEIGHT_MAX);
+		(*nr)++;
+	}
+	return 0;
+}
+
+/* The mirror layout's key-value pairs, each key at most once. */
+static int vio_parse_mirror(struct dm_arg_set *as, unsigned int nargs,
+			    struct vio_table_args *args, struct vio_err *err)
+{
+	unsigned int nr_weights = 0, i;
+	bool seen[3] = {};
+	int r;
+
+	args->region_sectors = VIO_REGION_DEFAULT;
+	args->selector = VIO_SEL_SERVICE_TIME;
+	for (i = 0; i < DM_VIO_MIRROR_MAX_LEGS; i++)
+		args->weights[i] = VIO_LEG_WEIGHT_DEFAULT;
+
+	if (nargs % 2)
+		return vio_err(err, "Mirror arguments come in <key> <value> pairs, got %u words",
+			       nargs);
+	for (; nargs; nargs -= 2) {
+		const char *key = dm_shift_arg(as);
+		const char *val = dm_shift_arg(as);
+		unsigned int k;
+
+		if (!strcmp(key, DM_VIO_MIRROR_REGION_SIZE)) {
+			k = 0;
+			if (vio_parse_uint(val, VIO_REGION_MIN, VIO_REGION_MAX,
+					   &args->region_sectors) ||
+			    !is_power_of_2(args->region_sectors))
+				return vio_err(err,
+					       "Invalid region_size '%s' (sectors, a power of two from %u to %u)",
+					       val, VIO_REGION_MIN, VIO_REGION_MAX);
+		} else if (!strcmp(key, DM_VIO_MIRROR_SELECTOR)) {
+			k = 1;
+			r = vio_selector_find(val);
+			if (r < 0)
+				return vio_err(err,
+					       "Unknown selector '%.40s' (expected round-robin, least-outstanding or service-time)",
+					       val);
+			args->selector = r;
+		} else if (!strcmp(key, DM_VIO_MIRROR_WEIGHTS)) {
+			k = 2;
+			r = vio_parse_weights(val, args, &nr_weights, err);
+			if (r)
+				return r;
+		} else {
+			return vio_err(err,
+				       "Unknown mirror argument '%.40s' (expected region_size, selector or weights)",
+				       key);
+		}
+		if (seen[k])
+			return vio_err(err, "Mirror argument '%s' given twice", key);
+		seen[k] = true;
+	}
+	args->nr_weights = nr_weights;
+	return 0;
+}
+
 static int vio_parse_layout(struct dm_arg_set *as, struct vio_table_args *args,
 			    struct vio_err *err)
 {
@@ -99,19 +189,28 @@ static int vio_parse_layout(struct dm_arg_set *as, struct vio_table_args *args,
 	int r;
 
 	if (!name)
-		return vio_err(err, "Missing layout (linear or stripe)");
+		return vio_err(err, "Missing layout (linear, stripe or mirror)");
 	if (!strcmp(name, DM_VIO_LAYOUT_LINEAR)) {
 		args->layout = VIO_LAYOUT_LINEAR;
 	} else if (!strcmp(name, DM_VIO_LAYOUT_STRIPE)) {
 		args->layout = VIO_LAYOUT_STRIPE;
+	} else if (!strcmp(name, DM_VIO_LAYOUT_MIRROR)) {
+		args->layout = VIO_LAYOUT_MIRROR;
 	} else {
-		return vio_err(err, "Unknown layout '%s' (expected linear or stripe)",
+		return vio_err(err, "Unknown layout '%s' (expected linear, stripe or mirror)",
 			       name);
 	}
 
-	r = vio_parse_count(as, "layout arguments", 0, 1, &nargs, err);
+	r = vio_parse_count(as, "layout arguments", 0,
+			    args->layout == VIO_LAYOUT_MIRROR ? 6 : 1, &nargs, err);
 	if (r)
 		return r;
+	if (args->layout == VIO_LAYOUT_MIRROR) {
+		if (as->argc < nargs)
+			return vio_err(err, "Expected %u mirror arguments, got %u",
+				       nargs, as->argc);
+		return vio_parse_mirror(as, nargs, args, err);
+	}
 
 	if (args->layout == VIO_LAYOUT_LINEAR) {
 		if (nargs)
@@ -142,10 +241,17 @@ static int vio_parse_arrays(struct dm_arg_set *as, struct vio_table_args *args,
 	unsigned int i;
 	int r;
 
-	r = vio_parse_count(as, "arrays", 1, DM_VIO_MAX_ARRAYS,
-			    &args->nr_arrays, err);
+	if (args->layout == VIO_LAYOUT_MIRROR)
+		r = vio_parse_count(as, "mirror legs", DM_VIO_MIRROR_MIN_LEGS,
+				    DM_VIO_MIRROR_MAX_LEGS, &args->nr_arrays, err);
+	else
+		r = vio_parse_count(as, "arrays", 1, DM_VIO_MAX_ARRAYS,
+				    &args->nr_arrays, err);
 	if (r)
 		return r;
+	if (args->nr_weights && args->nr_weights != args->nr_arrays)
+		return vio_err(err, "Mirror weights: %u given for %u legs",
+			       args->nr_weights, args->nr_arrays);
 	if (as->argc < 2 * args->nr_arrays)
 		return vio_err(err, "Expected %u arrays (<dev> <offset> pairs), got %u words",
 			       args->nr_arrays, as->argc);
@@ -206,6 +312,11 @@ static int vio_parse_features(struct dm_arg_set *as,
 
 		if (!strcmp(word, DM_VIO_FEATURE_IGNORE_DISCARD)) {
 			flag = VIO_F_IGNORE_DISCARD;
+		} else if (!strcmp(word, DM_VIO_FEATURE_NOSYNC)) {
+			flag = VIO_F_NOSYNC;
+			if (args->layout != VIO_LAYOUT_MIRROR)
+				return vio_err(err,
+					       "Feature 'nosync' applies to the mirror layout only");
 		} else if (!strcmp(word, DM_VIO_FEATURE_TAG)) {
 			flag = VIO_F_TAG;
 			if (!nargs--)

@@ -25,11 +25,18 @@ __printf(2, 3) int vio_err(struct vio_err *err, const char *fmt, ...);
 enum vio_layout {
 	VIO_LAYOUT_LINEAR,
 	VIO_LAYOUT_STRIPE,
+	VIO_LAYOUT_MIRROR,
 };
 
 /* Feature flags of the table line. */
 #define VIO_F_IGNORE_DISCARD	BIT(0)
 #define VIO_F_TAG		BIT(1)
+#define VIO_F_NOSYNC		BIT(2)
+
+/* Mirror region: the unit of resync, a power of two; default 1 MiB. */
+#define VIO_REGION_DEFAULT	2048
+#define VIO_REGION_MIN		8
+#define VIO_REGION_MAX		(4U << 20)	/* 2 GiB */
 
 /* Longest static tag, including the NUL (a VM name, see tag.h). */
 #define VIO_TAG_LEN		64
@@ -42,6 +49,11 @@ struct vio_array_args {
 struct vio_table_args {
 	enum vio_layout layout;
 	u32 chunk_sectors;	/* stripe only: power of two */
+	/* mirror only */
+	u32 region_sectors;	/* power of two */
+	unsigned int selector;	/* enum vio_sel_kind */
+	u32 weights[DM_VIO_MIRROR_MAX_LEGS];
+	unsigned int nr_weights;	/* as given; 0: all default */
 	unsigned int nr_arrays;
 	struct vio_array_args arrays[DM_VIO_MAX_ARRAYS];
 	unsigned long features;	/* VIO_F_* */

@@ -159,6 +159,24 @@ static int vio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 			goto bad;
 		}
 	}
+	if (args->layout == VIO_LAYOUT_MIRROR) {
+		/* A write then covers one region, which the resync locks. */
+		r = dm_set_target_max_io_len(ti, args->region_sectors);
+		if (r) {
+			vio_err(&err, "Cannot set region size %u as the I/O limit",
+				args->region_sectors);
+			goto bad;
+		}
+		r = vio_mirror_init(vc, args, &err);
+		if (r)
+			goto bad;
+		r = vio_fabric_init(vc);
+		if (r) {
+			vio_err(&err, "Cannot allocate the fan-out bio set");
+			goto bad;
+		}
+		vc->fab_ready = true;
+	}
 
 	vc->pol = vio_policy_get(ti, &err);
 	if (!vc->pol) {
@@ -200,6 +218,9 @@ static void vio_dtr(struct dm_target *ti)
 	unsigned int i;
 
 	vio_sysfs_unregister(vc);
+	vio_mirror_exit(vc);
+	if (vc->fab_ready)
+		vio_fabric_exit(vc);
 	vio_tenant_put_static(vc->tagged);
 	if (vc->pol)
 		vio_policy_put(vc->pol);
@@ -210,29 +231,6 @@ static void vio_dtr(struct dm_target *ti)
 	}
 	kfree(vc);
 	ti->private = NULL;
-}
-
-static inline void vio_count(struct vio_array *a, enum dm_vio_array_counter c,
-			     u64 n)
-{
-	this_cpu_add(a->stats->ctr[c], n);
-}
-
-static void vio_account(struct vio_array *a, struct bio *bio)
-{
-	switch (bio_op(bio)) {
-	case REQ_OP_READ:
-		vio_count(a, DM_VIO_CTR_READS, 1);
-		vio_count(a, DM_VIO_CTR_READ_SECTORS, bio_sectors(bio));
-		break;
-	case REQ_OP_DISCARD:
-		vio_count(a, DM_VIO_CTR_DISCARDS, 1);
-		break;
-	default:
-		vio_count(a, DM_VIO_CTR_WRITES, 1);
-		vio_count(a, DM_VIO_CTR_WRITE_SECTORS, bio_sectors(bio));
-		break;
-	}
 }
 
 /*
@@ -293,6 +291,18 @@ static int vio_remap(struct vio_c *vc, struct bio *bio, struct vio_io *io)
 	return DM_MAPIO_REMAPPED;
 }
 
+/*
+ * A mirror bio: note where it goes on every leg and which regions it
+ * covers; the leg is chosen once QoS lets it go (vio_mirror_route()).
+ */
+static void vio_mirror_prep(struct vio_c *vc, struct bio *bio,
+			    struct vio_io *io)
+{
+	io->sector = dm_target_offset(vc->ti, bio->bi_iter.bi_sector);
+	vio_regions_of(io->sector, max(bio_sectors(bio), 1U),
+		       vc->mirror->region_shift, &io->rfirst, &io->rlast);
+}
+
 /* Remap, then let the bio's tenant and class decide when it goes. */
 static int vio_map(struct dm_target *ti, struct bio *bio)
 {
@@ -302,15 +312,35 @@ static int vio_map(struct dm_target *ti, struct bio *bio)
 	int r;
 
 	io->q.cls = NULL;
-	r = vio_remap(vc, bio, io);
-	if (r != DM_MAPIO_REMAPPED)
-		return r;
+	io->flags = 0;
+	io->vc = vc;
+	if (vc->mirror) {
+		io->legs = 0;
+		vio_mirror_prep(vc, bio, io);
+	} else {
+		r = vio_remap(vc, bio, io);
+		if (r != DM_MAPIO_REMAPPED)
+			return r;
+	}
 
 	rcu_read_lock();
 	t = vc->tagged ?: vio_tenant_of_bio(vc->pol, bio);
 	r = vio_qos_map(vc->pol, t, bio, &io->q, dm_bio_get_target_bio_nr(bio));
 	rcu_read_unlock();
+	if (vc->mirror && r == DM_MAPIO_REMAPPED)
+		r = vio_mirror_route(vc, bio, io, GFP_NOWAIT);
 	return r;
+}
+
+/* A bio that QoS held back may go now (dispatch.c, process context). */
+void vio_submit_deferred(struct bio *bio)
+{
+	struct vio_io *io = dm_per_bio_data(bio, sizeof(*io));
+
+	if (io->vc->mirror)
+		vio_mirror_submit(io->vc, bio);
+	else
+		dm_submit_bio_remap(bio, NULL);
 }
 
 static int vio_end_io(struct dm_target *ti, struct bio *bio,
@@ -324,9 +354,15 @@ static int vio_end_io(struct dm_target *ti, struct bio *bio,
 	 * retry, BLK_STS_NOTSUPP answers an operation the array lacks (the
 	 * block layer then falls back, e.g. from write-zeroes to writes).
 	 */
-	if (unlikely(*error) && *error != BLK_STS_AGAIN &&
-	    *error != BLK_STS_NOTSUPP)
+	if (vc->mirror) {
+		int r = vio_mirror_end_io(vc, bio, io, error);
+
+		if (r != DM_ENDIO_DONE)
+			return r;	/* retried on another leg */
+	} else if (unlikely(*error) && *error != BLK_STS_AGAIN &&
+		   *error != BLK_STS_NOTSUPP) {
 		vio_count(&vc->arrays[io->array], DM_VIO_CTR_ERRORS, 1);
+	}
 	if (io->q.cls)
 		vio_qos_end_io(vc->pol, bio, &io->q);
 	return DM_ENDIO_DONE;
@@ -346,6 +382,8 @@ static void vio_presuspend(struct dm_target *ti)
 {
 	struct vio_c *vc = ti->private;
 
+	if (vc->mirror)
+		vio_mirror_presuspend(vc);
 	vio_qos_drain(vc->pol);
 }
 
@@ -354,6 +392,8 @@ static void vio_presuspend_undo(struct dm_target *ti)
 	struct vio_c *vc = ti->private;
 
 	vio_qos_undrain(vc->pol);
+	if (vc->mirror)
+		vio_mirror_resume(vc);
 }
 
 static void vio_postsuspend(struct dm_target *ti)
@@ -367,6 +407,8 @@ static void vio_resume(struct dm_target *ti)
 	int r;
 
 	vio_qos_undrain(vc->pol);
+	if (vc->mirror)
+		vio_mirror_resume(vc);
 
 	if (vc->kobj)
 		return;
@@ -376,14 +418,49 @@ static void vio_resume(struct dm_target *ti)
 		       dm_table_device_name(ti->table), r);
 }
 
+/* Whether TABLE may say nosync: a mirror with every leg in sync. */
+static bool vio_table_nosync(struct vio_c *vc)
+{
+	return vc->mirror && READ_ONCE(vc->mirror->insync) ==
+			     GENMASK(vc->nr_arrays - 1, 0);
+}
+
+/* The mirror layout and its arguments, as they are now. */
+static void vio_table_mirror(struct vio_c *vc, char *result,
+			     unsigned int maxlen, unsigned int *sz_ptr)
+{
+	struct vio_mirror *m = vc->mirror;
+	unsigned int sz = *sz_ptr, i;
+	bool weights = false;
+
+	for (i = 0; i < vc->nr_arrays; i++)
+		weights |= READ_ONCE(vc->arrays[i].leg.weight) !=
+			   VIO_LEG_WEIGHT_DEFAULT;
+	DMEMIT("%s %u %s %u %s %s", DM_VIO_LAYOUT_MIRROR, weights ? 6 : 4,
+	       DM_VIO_MIRROR_REGION_SIZE, 1U << m->region_shift,
+	       DM_VIO_MIRROR_SELECTOR, vio_selectors[READ_ONCE(m->selector)].name);
+	if (weights) {
+		DMEMIT(" %s ", DM_VIO_MIRROR_WEIGHTS);
+		for (i = 0; i < vc->nr_arrays; i++)
+			DMEMIT("%s%u", i ? "," : "",
+			       READ_ONCE(vc->arrays[i].leg.weight));
+	}
+	*sz_ptr = sz;
+}
+
 /*
  * Status format:
  *
  * INFO:  <layout> <#arrays> [<dev> <state> <reads> <writes> <read_sectors>
  *        <write_sectors> <discards> <flushes> <errors>]...
+ *        mirror only: <selector> <region_sectors> <#legs>
+ *          [<inflight> <service_us> <weight> <in_sync_regions>/<regions>]...
+ *          <fallbacks>
  *        <qos on|off> <#classes> [<class> <ios> <bytes> <queued>
  *        <throttled>]...
- * TABLE: the constructor line, reprinted so that it loads again unchanged.
+ * TABLE: the constructor line, reprinted so that it loads again unchanged;
+ *        a mirror's selector and weights as they are now, and nosync only
+ *        while every leg is in sync (so a reload never skips a resync).
  * IMA:   target_name=vio,target_version=<x.y.z>,
  *        layout=...,chunk_sectors=...,array_count=...,
  *        array_<i>_device_name=...,array_<i>_physical_start=...,
@@ -397,6 +474,9 @@ static void vio_status(struct dm_target *ti, status_type_t type,
 	const char *layout = vio_layout_name(vc->geom.layout);
 	bool stripe = vc->geom.layout == VIO_LAYOUT_STRIPE;
 	bool ignore_discard = vc->features & VIO_F_IGNORE_DISCARD;
+	bool nosync = vio_table_nosync(vc);
+	unsigned int nfeat = (ignore_discard ? 1 : 0) + (vc->tagged ? 2 : 0) +
+			     (nosync ? 1 : 0);
 	u64 ctr[DM_VIO_NR_ARRAY_COUNTERS];
 	unsigned int sz = 0, i, k;
 
@@ -406,25 +486,33 @@ static void vio_status(struct dm_target *ti, status_type_t type,
 		for (i = 0; i < vc->nr_arrays; i++) {
 			vio_array_read_stats(&vc->arrays[i], ctr);
 			DMEMIT(" %s %c", vc->arrays[i].dev->name,
-			       DM_VIO_ARRAY_ALIVE);
+			       vio_leg_state(vc, i));
 			for (k = 0; k < DM_VIO_NR_ARRAY_COUNTERS; k++)
 				DMEMIT(" %llu", ctr[k]);
 		}
+		if (vc->mirror)
+			vio_mirror_status(vc, result, maxlen, &sz);
 		vio_policy_status(vc->pol, result, maxlen, &sz);
 		break;
 
 	case STATUSTYPE_TABLE:
-		DMEMIT("%s %u", layout, stripe ? 1 : 0);
-		if (stripe)
-			DMEMIT(" %u", vc->chunk_sectors);
+		if (vc->mirror) {
+			vio_table_mirror(vc, result, maxlen, &sz);
+		} else {
+			DMEMIT("%s %u", layout, stripe ? 1 : 0);
+			if (stripe)
+				DMEMIT(" %u", vc->chunk_sectors);
+		}
 		DMEMIT(" %u", vc->nr_arrays);
 		for (i = 0; i < vc->nr_arrays; i++)
 			DMEMIT(" %s %llu", vc->arrays[i].dev->name,
 			       (unsigned long long)vc->arrays[i].offset);
-		if (ignore_discard || vc->tagged)
-			DMEMIT(" %u", (ignore_discard ? 1 : 0) + (vc->tagged ? 2 : 0));
+		if (nfeat)
+			DMEMIT(" %u", nfeat);
 		if (ignore_discard)
 			DMEMIT(" " DM_VIO_FEATURE_IGNORE_DISCARD);
+		if (nosync)
+			DMEMIT(" " DM_VIO_FEATURE_NOSYNC);
 		if (vc->tagged)
 			DMEMIT(" " DM_VIO_FEATURE_TAG " %s", vc->tagged->vm);
 		break;
@@ -438,7 +526,7 @@ static void vio_status(struct dm_target *ti, status_type_t type,
 			       vc->arrays[i].dev->name);
 			DMEMIT(",array_%u_physical_start=%llu", i,
 			       (unsigned long long)vc->arrays[i].offset);
-			DMEMIT(",array_%u_status=%c", i, DM_VIO_ARRAY_ALIVE);
+			DMEMIT(",array_%u_status=%c", i, vio_leg_state(vc, i));
 		}
 		DMEMIT(",ignore_discard=%c;", ignore_discard ? 'y' : 'n');
 		break;
@@ -457,7 +545,10 @@ static int vio_message(struct dm_target *ti, unsigned int argc, char **argv,
 	struct vio_err err = {};
 	int r;
 
-	r = vio_policy_message(vc->pol, vc, argc, argv, result, maxlen, &err);
+	if (vio_mirror_is_message(argv[0]))
+		r = vio_mirror_message(vc, argc, argv, &err);
+	else
+		r = vio_policy_message(vc->pol, vc, argc, argv, result, maxlen, &err);
 	if (r == -EINVAL)
 		DMERR("%s: %s", dm_table_device_name(ti->table), err.msg);
 	return r;
@@ -481,6 +572,16 @@ static void vio_io_hints(struct dm_target *ti, struct queue_limits *limits)
 	struct vio_c *vc = ti->private;
 	unsigned int chunk_bytes;
 
+	if (vc->mirror) {
+		/* Discards and write-zeroes then cover at most two regions. */
+		sector_t region = (sector_t)1 << vc->mirror->region_shift;
+
+		limits->max_hw_discard_sectors =
+			min_t(sector_t, limits->max_hw_discard_sectors, region);
+		limits->max_write_zeroes_sectors =
+			min_t(sector_t, limits->max_write_zeroes_sectors, region);
+		return;
+	}
 	if (vc->geom.layout != VIO_LAYOUT_STRIPE)
 		return;
 	/* Chunks too large to express in bytes get no hint. */

@@ -9,7 +9,9 @@
 #include <linux/kobject.h>
 #include <linux/percpu.h>
 
+#include "fabric.h"
 #include "layout.h"
+#include "mirror.h"
 #include "policy.h"
 #include "table.h"
 
@@ -29,6 +31,7 @@ struct vio_array {
 	sector_t offset;		/* table offset on the device */
 	struct vio_array_stats __percpu *stats;
 	struct kobject *kobj;		/* sysfs: vio/arrays/<index> */
+	struct vio_leg leg;		/* mirror only */
 };
 
 struct vio_c {
@@ -38,6 +41,9 @@ struct vio_c {
 	u32 chunk_sectors;		/* as given in the table (stripe) */
 	struct vio_policy *pol;		/* the device's, shared across reloads */
 	struct vio_tenant *tagged;	/* VIO_F_TAG: the static tenant */
+	struct vio_mirror *mirror;	/* mirror layout only */
+	struct bio_set fab_bs;		/* mirror: fan-out clones */
+	bool fab_ready;			/* fab_bs initialised */
 
 	/* sysfs tree, present while the table is live (resumed) */
 	struct kobject *kobj;		/* vio/ */
@@ -47,10 +53,24 @@ struct vio_c {
 	struct vio_array arrays[] __counted_by(nr_arrays);
 };
 
-/* Per-bio data: which array the clone went to, and its QoS state. */
+/* Per-bio data flags. */
+#define VIO_IO_LEG	BIT(0)	/* counted in the leg's inflight (mirror) */
+#define VIO_IO_GATED	BIT(1)	/* counted in its regions' write buckets */
+
+/* Per-bio data: where the clone went, and its QoS and mirror state. */
 struct vio_io {
 	unsigned int array;
+	unsigned int flags;		/* VIO_IO_* */
 	struct vio_qio q;
+	/* mirror */
+	struct vio_c *vc;
+	sector_t sector;		/* volume sector, relative to the target */
+	u64 start_ns;			/* submitted to the leg */
+	unsigned long rfirst, rlast;	/* regions a write covers */
+	unsigned long legs;		/* write: legs it was sent to */
+	unsigned long insync;		/* write: legs in sync when sent */
+	atomic_t leg_err;		/* write: legs that failed it */
+	struct bvec_iter iter;		/* read: to retry on another leg */
 };
 
 static inline struct vio_qio *vio_bio_qio(struct bio *bio)
@@ -59,6 +79,30 @@ static inline struct vio_qio *vio_bio_qio(struct bio *bio)
 }
 
 void vio_array_read_stats(const struct vio_array *a, u64 *ctr);
+void vio_submit_deferred(struct bio *bio);
+
+static inline void vio_count(struct vio_array *a, enum dm_vio_array_counter c,
+			     u64 n)
+{
+	this_cpu_add(a->stats->ctr[c], n);
+}
+
+static inline void vio_account(struct vio_array *a, struct bio *bio)
+{
+	switch (bio_op(bio)) {
+	case REQ_OP_READ:
+		vio_count(a, DM_VIO_CTR_READS, 1);
+		vio_count(a, DM_VIO_CTR_READ_SECTORS, bio_sectors(bio));
+		break;
+	case REQ_OP_DISCARD:
+		vio_count(a, DM_VIO_CTR_DISCARDS, 1);
+		break;
+	default:
+		vio_count(a, DM_VIO_CTR_WRITES, 1);
+		vio_count(a, DM_VIO_CTR_WRITE_SECTORS, bio_sectors(bio));
+		break;
+	}
+}
 
 int vio_sysfs_register(struct vio_c *vc);
 void vio_sysfs_unregister(struct vio_c *vc);

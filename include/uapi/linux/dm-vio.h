@@ -22,16 +22,34 @@
 /* A volume spans 1 to DM_VIO_MAX_ARRAYS arrays. */
 #define DM_VIO_MAX_ARRAYS		32
 
+/* A mirror has DM_VIO_MIRROR_MIN_LEGS to DM_VIO_MIRROR_MAX_LEGS legs. */
+#define DM_VIO_MIRROR_MIN_LEGS		2
+#define DM_VIO_MIRROR_MAX_LEGS		8
+
 /* Layout keywords of the table line. */
 #define DM_VIO_LAYOUT_LINEAR		"linear"
 #define DM_VIO_LAYOUT_STRIPE		"stripe"
+#define DM_VIO_LAYOUT_MIRROR		"mirror"
+
+/* Keywords of the mirror layout's arguments (key-value pairs). */
+#define DM_VIO_MIRROR_REGION_SIZE	"region_size"	/* sectors */
+#define DM_VIO_MIRROR_SELECTOR		"selector"
+#define DM_VIO_MIRROR_WEIGHTS		"weights"	/* <w0>,<w1>,... */
+
+/* Read selectors of the mirror layout. */
+#define DM_VIO_SELECTOR_ROUND_ROBIN		"round-robin"
+#define DM_VIO_SELECTOR_LEAST_OUTSTANDING	"least-outstanding"
+#define DM_VIO_SELECTOR_SERVICE_TIME		"service-time"
 
 /* Feature keywords of the table line's optional feature group. */
 #define DM_VIO_FEATURE_IGNORE_DISCARD	"ignore_discard"
 #define DM_VIO_FEATURE_TAG		"tag"	/* takes one argument */
+#define DM_VIO_FEATURE_NOSYNC		"nosync" /* mirror legs start in sync */
 
 /* Per-array state letters in the status line. */
-#define DM_VIO_ARRAY_ALIVE		'A'	/* in service */
+#define DM_VIO_ARRAY_ALIVE		'A'	/* in service (mirror: in sync) */
+#define DM_VIO_ARRAY_RECOVERING		'a'	/* mirror: written, resyncing */
+#define DM_VIO_ARRAY_FAILED		'D'	/* mirror: out of service */
 
 /*
  * Per-array counters in the INFO status line, in this order, after the

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * dm-vio: read selectors of the mirror layout.
+ *
+ * A selector chooses which in-sync leg serves a read, in the spirit of
+ * dm-path-selector.h: a small, pure policy behind one ops struct. It sees
+ * a snapshot of each candidate leg's load (struct vio_leg_load) and the
+ * time, never a bio or a lock, so KUnit drives it with synthetic loads.
+ * The caller (mirror.c) narrows the candidates first: legs in sync, then
+ * the bio's class's preferred legs, or all but its avoided ones.
+ *
+ * round-robin         the least served leg relative to its weight
+ * least-outstanding   the fewest reads and writes in flight per weight
+ * service-time        the shortest expected wait: (in flight + 1) times
+ *                     the leg's recent service time (an EWMA), per weight
+ *                     (dm-mpath's historical-service-time)
+ *
+ * Weights (1 to VIO_LEG_WEIGHT_MAX, default 1) are relative capacities:
+ * a leg of weight 2 is expected to serve twice what a leg of weight 1
+ * does in the same time.
+ */
+#ifndef DM_VIO_SELECTOR_H
+#define DM_VIO_SELECTOR_H
+
+#include <linux/types.h>
+#include <uapi/linux/dm-vio.h>
+
+#define VIO_LEG_WEIGHT_MAX	1000
+#define VIO_LEG_WEIGHT_DEFAULT	1
+
+/*
+ * Service-time EWMA: each completion moves the estimate 1/2^3 of the way
+ * to the sample, so it follows a change within a few tens of I/Os.
+ */
+#define VIO_EWMA_SHIFT		3
+/*
+ * An idle leg's estimate halves every VIO_EWMA_IDLE_HALF_NS without a
+ * completion, so a leg that was slow once is tried again now and then and
+ * can show that it has recovered (instead of being starved forever).
+ */
+#define VIO_EWMA_IDLE_HALF_NS	(1000ULL * 1000 * 1000)
+
+/* One leg's load as the selectors see it. */
+struct vio_leg_load {
+	u32 inflight;		/* I/Os submitted, not yet completed */
+	u32 weight;		/* relative capacity, >= 1 */
+	u64 served;		/* reads routed to the leg so far */
+	u64 ewma_ns;		/* smoothed service time; 0: none measured */
+	u64 last_done_ns;	/* time of the last completion */
+};
+
+enum vio_sel_kind {
+	VIO_SEL_ROUND_ROBIN,
+	VIO_SEL_LEAST_OUTSTANDING,
+	VIO_SEL_SERVICE_TIME,
+	VIO_NR_SELECTORS,
+};
+
+struct vio_selector_ops {
+	const char *name;
+	/*
+	 * Choose among @cand (a non-empty bit mask of indices into @legs).
+	 * Must not block; returns an index set in @cand. Ties go to the
+	 * lowest index.
+	 */
+	unsigned int (*select)(const struct vio_leg_load *legs,
+			       unsigned long cand, u64 now);
+};
+
+extern const struct vio_selector_ops vio_selectors[VIO_NR_SELECTORS];
+
+int vio_selector_find(const char *name);
+u64 vio_leg_expected_ns(const struct vio_leg_load *l, u64 now);
+u64 vio_ewma_update(u64 ewma, u64 sample);
+
+#endif /* DM_VIO_SELECTOR_H */
