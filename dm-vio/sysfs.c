@@ -5,9 +5,13 @@
  *   /sys/block/dm-N/vio/layout
  *                       chunk_sectors
  *                       nr_arrays
+ *                       selector, region_sectors, regions, fallbacks
+ *                                  (mirror only)
  *                       arrays/<i>/device, name, offset, sectors, state,
  *                                  reads, writes, read_sectors,
- *                                  write_sectors, discards, flushes, errors
+ *                                  write_sectors, discards, flushes, errors;
+ *                                  mirror only: inflight, service_us,
+ *                                  weight, in_sync_regions
  *                       classes/<name>/params, queued, reads, writes,
  *                                  read_bytes, write_bytes, throttled,
  *                                  throttled_us, completed, lat_avg_us,
@@ -85,7 +89,74 @@ static struct attribute *vio_volume_attrs[] = {
 	&vio_attr_nr_arrays.attr,
 	NULL,
 };
-ATTRIBUTE_GROUPS(vio_volume);
+
+static const struct attribute_group vio_volume_group = {
+	.attrs = vio_volume_attrs,
+};
+
+/* vio/ of a mirror */
+
+static struct vio_mirror *to_mirror(struct kobject *kobj)
+{
+	return to_vio_kobj(kobj)->vc->mirror;
+}
+
+static ssize_t selector_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%s\n",
+			  vio_selectors[READ_ONCE(to_mirror(kobj)->selector)].name);
+}
+
+static ssize_t region_sectors_show(struct kobject *kobj,
+				   struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", 1U << to_mirror(kobj)->region_shift);
+}
+
+static ssize_t regions_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", to_mirror(kobj)->nr_regions);
+}
+
+static ssize_t fallbacks_show(struct kobject *kobj, struct kobj_attribute *attr,
+			      char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", (unsigned long long)
+			  atomic64_read(&to_mirror(kobj)->fallbacks));
+}
+
+static struct kobj_attribute vio_attr_selector = __ATTR_RO(selector);
+static struct kobj_attribute vio_attr_region_sectors = __ATTR_RO(region_sectors);
+static struct kobj_attribute vio_attr_regions = __ATTR_RO(regions);
+static struct kobj_attribute vio_attr_fallbacks = __ATTR_RO(fallbacks);
+
+static struct attribute *vio_volume_mirror_attrs[] = {
+	&vio_attr_selector.attr,
+	&vio_attr_region_sectors.attr,
+	&vio_attr_regions.attr,
+	&vio_attr_fallbacks.attr,
+	NULL,
+};
+
+/* Files that only a mirror has. */
+static umode_t vio_mirror_visible(struct kobject *kobj, struct attribute *attr,
+				  int n)
+{
+	return to_vio_kobj(kobj)->vc->mirror ? attr->mode : 0;
+}
+
+static const struct attribute_group vio_volume_mirror_group = {
+	.attrs = vio_volume_mirror_attrs,
+	.is_visible = vio_mirror_visible,
+};
+
+static const struct attribute_group *vio_volume_groups[] = {
+	&vio_volume_group,
+	&vio_volume_mirror_group,
+	NULL,
+};
 
 static const struct kobj_type vio_volume_ktype = {
 	.release	= vio_kobj_release,
@@ -133,7 +204,44 @@ static ssize_t sectors_show(struct kobject *kobj, struct kobj_attribute *attr,
 static ssize_t state_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)
 {
-	return sysfs_emit(buf, "alive\n");
+	struct vio_kobj *vk = to_vio_kobj(kobj);
+
+	switch (vio_leg_state(vk->vc, vk->array)) {
+	case DM_VIO_ARRAY_RECOVERING:
+		return sysfs_emit(buf, "recovering\n");
+	case DM_VIO_ARRAY_FAILED:
+		return sysfs_emit(buf, "failed\n");
+	default:
+		return sysfs_emit(buf, "alive\n");
+	}
+}
+
+static ssize_t inflight_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&to_array(kobj)->leg.inflight));
+}
+
+static ssize_t service_us_show(struct kobject *kobj,
+			       struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n",
+			  READ_ONCE(to_array(kobj)->leg.ewma_ns) / NSEC_PER_USEC);
+}
+
+static ssize_t weight_show(struct kobject *kobj, struct kobj_attribute *attr,
+			   char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(to_array(kobj)->leg.weight));
+}
+
+static ssize_t in_sync_regions_show(struct kobject *kobj,
+				    struct kobj_attribute *attr, char *buf)
+{
+	struct vio_kobj *vk = to_vio_kobj(kobj);
+
+	return sysfs_emit(buf, "%lu\n", vk->vc->mirror->nr_regions -
+			  atomic_long_read(&to_array(kobj)->leg.nr_dirty));
 }
 
 /* One attribute per counter, all sharing one show() that reads its index. */
@@ -188,7 +296,34 @@ static struct attribute *vio_array_attrs[] = {
 	&vio_attr_errors.attr.attr,
 	NULL,
 };
-ATTRIBUTE_GROUPS(vio_array);
+
+static const struct attribute_group vio_array_group = {
+	.attrs = vio_array_attrs,
+};
+
+static struct kobj_attribute vio_attr_inflight = __ATTR_RO(inflight);
+static struct kobj_attribute vio_attr_service_us = __ATTR_RO(service_us);
+static struct kobj_attribute vio_attr_weight = __ATTR_RO(weight);
+static struct kobj_attribute vio_attr_in_sync_regions = __ATTR_RO(in_sync_regions);
+
+static struct attribute *vio_array_mirror_attrs[] = {
+	&vio_attr_inflight.attr,
+	&vio_attr_service_us.attr,
+	&vio_attr_weight.attr,
+	&vio_attr_in_sync_regions.attr,
+	NULL,
+};
+
+static const struct attribute_group vio_array_mirror_group = {
+	.attrs = vio_array_mirror_attrs,
+	.is_visible = vio_mirror_visible,
+};
+
+static const struct attribute_group *vio_array_groups[] = {
+	&vio_array_group,
+	&vio_array_mirror_group,
+	NULL,
+};
 
 static const struct kobj_type vio_array_ktype = {
 	.release	= vio_kobj_release,
