@@ -23,6 +23,7 @@
 #include <linux/dm-io.h>
 #include <linux/dm-kcopyd.h>
 #include <linux/log2.h>
+#include <linux/math64.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 
@@ -76,17 +77,24 @@ static void vio_leg_set_state(struct vio_c *vc, unsigned int leg, char state)
 }
 
 /*
- * A leg that enters service starts level with the busiest in-sync leg,
- * so round-robin does not send it every read until it catches up.
+ * A leg that enters service starts level with the in-sync legs, relative
+ * to its weight (the most reads per weight any of them served), so that
+ * round-robin neither floods it nor starves it while it catches up.
  */
 static void vio_leg_level_served(struct vio_c *vc, unsigned int leg)
 {
-	s64 most = 0;
+	struct vio_mirror *m = vc->mirror;
+	u32 w = READ_ONCE(vc->arrays[leg].leg.weight);
+	unsigned long insync = m->insync & ~BIT(leg);
+	u64 most = 0;
 	unsigned int i;
 
-	for (i = 0; i < vc->nr_arrays; i++)
-		if (i != leg)
-			most = max(most, atomic64_read(&vc->arrays[i].leg.served));
+	for_each_set_bit(i, &insync, vc->nr_arrays) {
+		struct vio_leg *l = &vc->arrays[i].leg;
+
+		most = max(most, div_u64(atomic64_read(&l->served) * w,
+					 max(READ_ONCE(l->weight), 1U)));
+	}
 	atomic64_set(&vc->arrays[leg].leg.served, most);
 }
 
@@ -819,6 +827,9 @@ int vio_mirror_message(struct vio_c *vc, unsigned int argc, char **argv,
 			return vio_err(err, "Invalid weight '%.40s' (expected 1 to %u)",
 				       argv[2], VIO_LEG_WEIGHT_MAX);
 		WRITE_ONCE(vc->arrays[leg].leg.weight, w);
+		/* Round-robin shares count from now on, at the new weights. */
+		for (leg = 0; leg < vc->nr_arrays; leg++)
+			atomic64_set(&vc->arrays[leg].leg.served, 0);
 		return 0;
 	}
 

@@ -188,8 +188,9 @@ static int vio_parse_arrays_mask(const char *s, u64 *out)
 	for (;;) {
 		unsigned int n = 0, v = 0;
 
-		while (isdigit(s[n]) && n < 3)
-			v = v * 10 + (s[n++] - '0');
+		/* Saturates: any index of 1000 or more is out of range anyway. */
+		while (isdigit(s[n]))
+			v = min(v * 10 + (s[n++] - '0'), 1000U);
 		if (!n || v >= DM_VIO_MAX_ARRAYS || (mask & BIT_ULL(v)))
 			return -EINVAL;
 		mask |= BIT_ULL(v);

@@ -47,7 +47,12 @@ u64 vio_leg_expected_ns(const struct vio_leg_load *l, u64 now)
 
 		ewma = halvings >= 64 ? 0 : ewma >> halvings;
 	}
-	return (u64)(inflight + 1) * ewma;
+	/*
+	 * A leg with no measurement yet (or whose estimate decayed away)
+	 * counts 1 ns per request: unmeasured legs compare by queue length,
+	 * as least-outstanding would, and each gets measured soon.
+	 */
+	return (u64)(inflight + 1) * max(ewma, 1ULL);
 }
 EXPORT_SYMBOL_IF_KUNIT(vio_leg_expected_ns);
 

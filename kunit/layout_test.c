@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * KUnit tests for dm-vio's geometry: validation against device sizes, the
- * sector mapping of both layouts at every boundary, and the per-array
+ * sector mapping of every layout at every boundary, and the per-array
  * ranges used for discard, checked against a sector-by-sector brute force.
  */
 #include <kunit/test.h>
@@ -62,6 +62,28 @@ static const struct geom_case geom_cases[] = {
 	{ "stripe chunk below block", VIO_LAYOUT_STRIPE, 4, 2, { 0, 0 }, { 64, 64 }, { 1, 8 },
 	  64, "Stripe chunk size 4 is below the logical block size (4096 bytes)" },
 	{ "stripe 4k", VIO_LAYOUT_STRIPE, 8, 2, { 0, 0 }, { 64, 64 }, { 8, 8 }, 128, NULL },
+	{ "mirror exact", VIO_LAYOUT_MIRROR, 0, 2, { 0, 0 }, { 100, 100 }, {}, 100, NULL },
+	{ "mirror offsets", VIO_LAYOUT_MIRROR, 0, 3, { 10, 0, 50 }, { 110, 200, 150 }, {}, 100,
+	  NULL },
+	{ "mirror one sector", VIO_LAYOUT_MIRROR, 0, 2, { 99, 0 }, { 100, 1 }, {}, 1, NULL },
+	{ "mirror 4 legs", VIO_LAYOUT_MIRROR, 0, 4, { 0, 8, 16, 24 }, { 64, 72, 80, 88 }, {},
+	  64, NULL },
+	{ "mirror leg too small", VIO_LAYOUT_MIRROR, 0, 2, { 0, 8 }, { 100, 100 }, {}, 100,
+	  "Mirror leg 1 (b) too small: needs 100 sectors after offset 8, has 92" },
+	{ "mirror first leg too small", VIO_LAYOUT_MIRROR, 0, 3, { 0, 0, 0 }, { 99, 200, 200 },
+	  {}, 100, "Mirror leg 0 (a) too small: needs 100 sectors after offset 0, has 99" },
+	{ "mirror last leg too small", VIO_LAYOUT_MIRROR, 0, 4, { 0, 0, 0, 1 },
+	  { 100, 100, 100, 100 }, {}, 100,
+	  "Mirror leg 3 (d) too small: needs 100 sectors after offset 1, has 99" },
+	{ "mirror offset at end", VIO_LAYOUT_MIRROR, 0, 2, { 0, 100 }, { 100, 100 }, {}, 100,
+	  "Array 1 (b): offset 100 is beyond its end (100 sectors)" },
+	{ "mirror 4k", VIO_LAYOUT_MIRROR, 0, 2, { 0, 8 }, { 64, 72 }, { 8, 1 }, 64, NULL },
+	{ "mirror 4k unaligned length", VIO_LAYOUT_MIRROR, 0, 2, { 0, 0 }, { 64, 64 }, { 1, 8 },
+	  60, "Length 60 is not a multiple of the logical block size (4096 bytes)" },
+	{ "mirror 4k unaligned offset", VIO_LAYOUT_MIRROR, 0, 2, { 0, 4 }, { 64, 72 }, { 8, 8 },
+	  64, "Array 1 (b): offset 4 is not aligned to its logical block size (4096 bytes)" },
+	{ "mirror zero length", VIO_LAYOUT_MIRROR, 0, 2, { 0, 0 }, { 64, 64 }, {}, 0,
+	  "Length must not be zero" },
 };
 
 static void geom_case_desc(const struct geom_case *c, char *desc)
@@ -107,13 +129,18 @@ static void vio_geom_init_test(struct kunit *test)
 	if (c->error)
 		return;
 
-	/* Every sector of the volume is on exactly one array. */
+	/*
+	 * Every sector of the volume is on exactly one array, or, for a
+	 * mirror, on every array.
+	 */
 	for (i = 0; i < c->n; i++) {
 		KUNIT_EXPECT_GT(test, geom->array_len[i], 0);
 		KUNIT_EXPECT_LE(test, c->offset[i] + geom->array_len[i], c->dev_sectors[i]);
 		sum += geom->array_len[i];
+		if (c->layout == VIO_LAYOUT_MIRROR)
+			KUNIT_EXPECT_EQ(test, geom->array_len[i], c->len);
 	}
-	KUNIT_EXPECT_EQ(test, sum, c->len);
+	KUNIT_EXPECT_EQ(test, sum, c->layout == VIO_LAYOUT_MIRROR ? c->n * c->len : c->len);
 }
 
 struct map_expect {
@@ -179,7 +206,52 @@ static void vio_geom_map_stripe_test(struct kunit *test)
 }
 
 /*
- * For small geometries of both layouts: mapping every sector is a
+ * Mirror over 3 legs at different offsets: every sector maps to array 0
+ * (the caller picks the leg) at the same sector, and may run to the end
+ * of the volume; every range lies whole on every leg.
+ */
+static void vio_geom_map_mirror_test(struct kunit *test)
+{
+	static const struct geom_case c = {
+		"mirror", VIO_LAYOUT_MIRROR, 0, 3, { 0, 8, 1000 }, { 40, 100, 2000 }, {}, 32,
+	};
+	static const struct map_expect e[] = {
+		{ 0, 0, 0, 32 }, { 1, 0, 1, 31 }, { 16, 0, 16, 16 }, { 31, 0, 31, 1 },
+	};
+	struct vio_geom *geom = kunit_kzalloc(test, sizeof(*geom), GFP_KERNEL);
+	struct vio_err err = {};
+	sector_t s, nr, as, max;
+	unsigned int a;
+
+	KUNIT_ASSERT_NOT_NULL(test, geom);
+	KUNIT_ASSERT_EQ(test, build_geom(test, geom, &c, &err), 0);
+	KUNIT_EXPECT_EQ(test, geom->len, 32);
+	KUNIT_EXPECT_EQ(test, vio_geom_chunk_sectors(geom), 0);
+	check_map(test, geom, e, ARRAY_SIZE(e));
+
+	for (s = 0; s < c.len; s++) {
+		KUNIT_ASSERT_EQ(test, vio_geom_map(geom, s, &as, &max), 0);
+		KUNIT_ASSERT_EQ(test, as, s);
+		KUNIT_ASSERT_EQ(test, s + max, c.len);
+	}
+	for (s = 0; s < c.len; s++) {
+		for (nr = 1; s + nr <= c.len; nr++) {
+			for (a = 0; a < c.n; a++) {
+				bool hit;
+
+				as = U64_MAX;
+				max = 0;
+				hit = vio_geom_map_range(geom, a, s, nr, &as, &max);
+				KUNIT_ASSERT_TRUE(test, hit);
+				KUNIT_ASSERT_EQ(test, as, s);
+				KUNIT_ASSERT_EQ(test, max, nr);
+			}
+		}
+	}
+}
+
+/*
+ * For small linear and stripe geometries: mapping every sector is a
  * bijection onto the arrays' extents, max_len ends exactly at the next
  * array (linear) or chunk (stripe) edge, and every per-array range equals the brute-force
  * set of that array's sectors in the range.
@@ -273,6 +345,7 @@ static struct kunit_case vio_layout_test_cases[] = {
 	KUNIT_CASE_PARAM(vio_geom_init_test, geom_gen_params),
 	KUNIT_CASE(vio_geom_map_linear_test),
 	KUNIT_CASE(vio_geom_map_stripe_test),
+	KUNIT_CASE(vio_geom_map_mirror_test),
 	KUNIT_CASE_PARAM(vio_geom_brute_force_test, brute_gen_params),
 	{}
 };

@@ -49,6 +49,9 @@ struct param_case {
 #define NUM23	"99999999999999999999999"
 #define BYTES	"expected bytes (digits, optional k/m/g/t suffix)"
 #define NUMBER	"expected a decimal number"
+#define ARRAYS	"expected array indices below 32, like 0,2, or none"
+#define ARRAYS32	"0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19," \
+			"20,21,22,23,24,25,26,27,28,29,30,31"
 
 static const struct param_case param_cases[] = {
 	/* Every key, alone and with its burst. */
@@ -78,6 +81,17 @@ static const struct param_case param_cases[] = {
 	{ "res_iops=10 iops=10", NULL, "res_iops=10 iops=10" },
 	{ "res_bps=1k bps=1k", NULL, "res_bps=1024 bps=1024" },
 	{ "weight=5 iops=9 res_iops=1", NULL, "res_iops=1 weight=5 iops=9" },
+	/* Mirror read preferences: array indices, printed in order. */
+	{ "prefer=0,2", NULL, "prefer=0,2" },
+	{ "prefer=2,0", NULL, "prefer=0,2" },
+	{ "avoid=1", NULL, "avoid=1" },
+	{ "prefer=31", NULL, "prefer=31" },
+	{ "avoid=3 prefer=0", NULL, "prefer=0 avoid=3" },
+	{ "prefer=0,1 avoid=2,3 weight=5", NULL, "weight=5 prefer=0,1 avoid=2,3" },
+	{ "prefer=7,6,5,4,3,2,1,0", NULL, "prefer=0,1,2,3,4,5,6,7" },
+	{ "prefer=" ARRAYS32, NULL, "prefer=" ARRAYS32 },
+	{ "prefer=none", NULL, "" },
+	{ "prefer=none avoid=none", NULL, "" },
 
 	/* Unknown keys and missing values. */
 	{ "frob=1", "Unknown class parameter 'frob=1'" },
@@ -147,6 +161,29 @@ static const struct param_case param_cases[] = {
 	  "Class parameter 'iops_max_len' needs a burst rate 'iops_max'" },
 	{ "res_iops=11 iops=10", "Reservation res_iops=11 exceeds the limit iops=10" },
 	{ "res_bps=2k bps=1k", "Reservation res_bps=2048 exceeds the limit bps=1024" },
+
+	/* Mirror read preferences. */
+	{ "prefer=32", "Class parameter 'prefer=32': " ARRAYS },
+	{ "avoid=100", "Class parameter 'avoid=100': " ARRAYS },
+	{ "prefer=4294967297", "Class parameter 'prefer=4294967297': " ARRAYS },
+	{ "prefer=0,0", "Class parameter 'prefer=0,0': " ARRAYS },
+	{ "avoid=1,2,1", "Class parameter 'avoid=1,2,1': " ARRAYS },
+	{ "prefer=0,1,", "Class parameter 'prefer=0,1,': " ARRAYS },
+	{ "prefer=,1", "Class parameter 'prefer=,1': " ARRAYS },
+	{ "prefer=0,,1", "Class parameter 'prefer=0,,1': " ARRAYS },
+	{ "prefer=", "Class parameter 'prefer=': " ARRAYS },
+	{ "avoid=-1", "Class parameter 'avoid=-1': " ARRAYS },
+	{ "prefer=a", "Class parameter 'prefer=a': " ARRAYS },
+	{ "prefer=0x1", "Class parameter 'prefer=0x1': " ARRAYS },
+	{ "prefer=0;1", "Class parameter 'prefer=0;1': " ARRAYS },
+	{ "prefer=NONE", "Class parameter 'prefer=NONE': " ARRAYS },
+	{ "prefer=none,1", "Class parameter 'prefer=none,1': " ARRAYS },
+	{ "prefer", "Class parameter 'prefer' needs a value: prefer=<n>" },
+	{ "prefer=0 prefer=1", "Class parameter 'prefer' given twice" },
+	{ "avoid=none avoid=none", "Class parameter 'avoid' given twice" },
+	{ "prefer=0,2 avoid=2", "Class both prefers and avoids array 2" },
+	{ "avoid=3,1 prefer=1,3", "Class both prefers and avoids array 1" },
+	{ "prefer=31 avoid=0,31", "Class both prefers and avoids array 31" },
 };
 
 static void param_case_desc(const struct param_case *c, char *desc)
@@ -225,6 +262,9 @@ static void vio_qos_format_roundtrip_test(struct kunit *test)
 		"rbps=1 rbps_max=1024t rbps_max_len=9 wbps=3k wbps_max=4k bps=1023 bps_max=1g",
 		"iops_size=1 lat_target_us=1",
 		"iops_size=64m lat_target_us=60000000 res_bps=1024t iops=100000000 res_iops=5",
+		"prefer=0,2 avoid=1,31",
+		"weight=7 prefer=" ARRAYS32,
+		"avoid=5 iops=10",
 	};
 	struct vio_qos_params p, q;
 	struct vio_err err = {};
@@ -264,6 +304,75 @@ static void vio_qos_format_short_test(struct kunit *test)
 	vio_qos_format(&p, buf, 1);
 	KUNIT_EXPECT_EQ(test, buf[0], '\0');
 	KUNIT_EXPECT_EQ(test, buf[1], 'X');
+}
+
+/* An array list cut short stays a terminated prefix, never overrunning. */
+static void vio_qos_format_arrays_short_test(struct kunit *test)
+{
+	static const char full[] = "weight=5 prefer=0,2,17";
+	struct vio_qos_params p;
+	unsigned int size;
+	char buf[32];
+
+	qos_params(test, "weight=5 prefer=17,2,0", &p);
+	KUNIT_EXPECT_EQ(test, vio_qos_format(&p, NULL, 0), (int)strlen(full));
+	for (size = 1; size <= sizeof(full); size++) {
+		memset(buf, 'X', sizeof(buf));
+		KUNIT_EXPECT_EQ_MSG(test, vio_qos_format(&p, buf, size), (int)size - 1,
+				    "size %u", size);
+		KUNIT_EXPECT_EQ_MSG(test, strncmp(buf, full, size - 1), 0, "size %u", size);
+		KUNIT_EXPECT_EQ_MSG(test, buf[size - 1], '\0', "size %u", size);
+		KUNIT_EXPECT_EQ_MSG(test, buf[size], 'X', "size %u", size);
+	}
+}
+
+/*
+ * prefer= and avoid= are bit masks of array indices; "none" clears one;
+ * a message that would make them overlap is refused as a whole, whichever
+ * of the two it sets.
+ */
+static void vio_qos_prefer_avoid_test(struct kunit *test)
+{
+	struct vio_qos_params p, base;
+	struct vio_err err = {};
+
+	qos_params(test, "prefer=0,2 weight=3", &p);
+	KUNIT_EXPECT_EQ(test, p.prefer, BIT(0) | BIT(2));
+	KUNIT_EXPECT_EQ(test, p.avoid, 0);
+	qos_params(test, "avoid=31,1", &p);
+	KUNIT_EXPECT_EQ(test, p.prefer, 0);
+	KUNIT_EXPECT_EQ(test, p.avoid, BIT(1) | BIT(31));
+
+	qos_params(test, "prefer=0,1 weight=3", &base);
+	p = base;
+	KUNIT_EXPECT_EQ(test, qos_parse_line(test, "avoid=1", &p, &err), -EINVAL);
+	KUNIT_EXPECT_STREQ(test, err.msg, "Class both prefers and avoids array 1");
+	KUNIT_EXPECT_EQ(test, memcmp(&p, &base, sizeof(p)), 0);
+	KUNIT_EXPECT_EQ(test, qos_parse_line(test, "weight=9 avoid=2,3 prefer=3", &p, &err),
+			-EINVAL);
+	KUNIT_EXPECT_STREQ(test, err.msg, "Class both prefers and avoids array 3");
+	KUNIT_EXPECT_EQ(test, memcmp(&p, &base, sizeof(p)), 0);
+
+	/* Moving array 1 from one list to the other in one message. */
+	KUNIT_ASSERT_EQ(test, qos_parse_line(test, "prefer=0 avoid=1", &p, &err), 0);
+	KUNIT_EXPECT_EQ(test, p.prefer, BIT(0));
+	KUNIT_EXPECT_EQ(test, p.avoid, BIT(1));
+	KUNIT_EXPECT_EQ(test, p.weight, 3);
+	/* A later message changes only what it names; none clears. */
+	KUNIT_ASSERT_EQ(test, qos_parse_line(test, "avoid=2", &p, &err), 0);
+	KUNIT_EXPECT_EQ(test, p.prefer, BIT(0));
+	KUNIT_EXPECT_EQ(test, p.avoid, BIT(2));
+	KUNIT_ASSERT_EQ(test, qos_parse_line(test, "prefer=none", &p, &err), 0);
+	KUNIT_EXPECT_EQ(test, p.prefer, 0);
+	KUNIT_EXPECT_EQ(test, p.avoid, BIT(2));
+	KUNIT_ASSERT_EQ(test, qos_parse_line(test, "prefer=2 avoid=none", &p, &err), 0);
+	KUNIT_EXPECT_EQ(test, p.prefer, BIT(2));
+	KUNIT_EXPECT_EQ(test, p.avoid, 0);
+	/* Preferences are no limit: the class's arithmetic is the default's. */
+	vio_qos_params_default(&base);
+	base.prefer = p.prefer;
+	base.weight = p.weight;
+	KUNIT_EXPECT_EQ(test, memcmp(&p, &base, sizeof(p)), 0);
 }
 
 struct rate_case {
@@ -375,6 +484,8 @@ static struct kunit_case vio_qos_param_test_cases[] = {
 	KUNIT_CASE(vio_qos_parse_atomic_test),
 	KUNIT_CASE(vio_qos_format_roundtrip_test),
 	KUNIT_CASE(vio_qos_format_short_test),
+	KUNIT_CASE(vio_qos_format_arrays_short_test),
+	KUNIT_CASE(vio_qos_prefer_avoid_test),
 	KUNIT_CASE_PARAM(vio_qos_parse_rate_test, rate_gen_params),
 	KUNIT_CASE_PARAM(vio_qos_units_test, units_gen_params),
 	{}

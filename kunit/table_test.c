@@ -9,6 +9,7 @@
 
 #include "compat.h"
 #include "vio_test.h"
+#include "selector.h"
 #include "table.h"
 
 #define MAX_WORDS	(2 * DM_VIO_MAX_ARRAYS + 16)
@@ -144,6 +145,9 @@ static void vio_parse_table_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, args->nr_arrays, c->nr_arrays);
 	KUNIT_EXPECT_EQ(test, args->features, c->features);
 	KUNIT_EXPECT_STREQ(test, args->tag, c->tag ?: "");
+	/* The mirror's settings stay clear for the other layouts. */
+	KUNIT_EXPECT_EQ(test, args->region_sectors, 0);
+	KUNIT_EXPECT_EQ(test, args->nr_weights, 0);
 }
 
 /* Device paths and offsets land in table order. */
@@ -197,10 +201,187 @@ static void vio_parse_table_max_arrays_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, args->arrays[31].offset, 31 * 8);
 }
 
+/* ---- The mirror layout ---- */
+
+#define RR		VIO_SEL_ROUND_ROBIN
+#define LO		VIO_SEL_LEAST_OUTSTANDING
+#define ST		VIO_SEL_SERVICE_TIME
+#define LEGS2		"2 a 0 b 0"
+#define LEGS8		"8 a 0 b 0 c 0 d 0 e 0 f 0 g 0 h 0"
+#define W10		"1,1,1,1,1,"
+#define REGION_RANGE	"(sectors, a power of two from 8 to 4194304)"
+#define SELECTORS	"(expected round-robin, least-outstanding or service-time)"
+#define MIRROR_KEYS	"(expected region_size, selector or weights)"
+#define WEIGHT_RANGE	"is not 1 to 1000"
+#define MIRROR_ONLY	"Feature 'nosync' applies to the mirror layout only"
+
+struct mirror_case {
+	const char *line;
+	const char *error;	/* the exact message; NULL: valid */
+	/* For valid lines: */
+	u32 region;
+	unsigned int selector;
+	unsigned int nr_arrays;
+	unsigned int nr_weights;
+	u32 weights[DM_VIO_MIRROR_MAX_LEGS];	/* 0 means 1, the default */
+	unsigned long features;
+};
+
+static const struct mirror_case mirror_cases[] = {
+	/* Defaults, and every key. */
+	{ "mirror 0 " LEGS2, NULL, 2048, ST, 2 },
+	{ "mirror 0 3 /dev/a 0 8:16 2048 c 7", NULL, 2048, ST, 3 },
+	{ "mirror 0 " LEGS8, NULL, 2048, ST, 8 },
+	{ "mirror 2 region_size 8 " LEGS2, NULL, 8, ST, 2 },
+	{ "mirror 2 region_size 1024 " LEGS2, NULL, 1024, ST, 2 },
+	{ "mirror 2 region_size 4194304 " LEGS2, NULL, 4194304, ST, 2 },
+	{ "mirror 2 selector round-robin " LEGS2, NULL, 2048, RR, 2 },
+	{ "mirror 2 selector least-outstanding " LEGS2, NULL, 2048, LO, 2 },
+	{ "mirror 2 selector service-time " LEGS2, NULL, 2048, ST, 2 },
+	{ "mirror 2 weights 2,1 " LEGS2, NULL, 2048, ST, 2, 2, { 2, 1 } },
+	{ "mirror 2 weights 1000,1,500 3 a 0 b 0 c 0", NULL, 2048, ST, 3, 3, { 1000, 1, 500 } },
+	{ "mirror 2 weights 1,2,3,4,5,6,7,8 " LEGS8, NULL, 2048, ST, 8, 8,
+	  { 1, 2, 3, 4, 5, 6, 7, 8 } },
+	{ "mirror 2 weights 007,1 " LEGS2, NULL, 2048, ST, 2, 2, { 7, 1 } },
+	{ "mirror 6 weights 3,1 selector round-robin region_size 64 " LEGS2, NULL, 64, RR, 2, 2,
+	  { 3, 1 } },
+	{ "mirror 6 region_size 16 selector least-outstanding weights 1,1,9 3 a 0 b 0 c 0", NULL,
+	  16, LO, 3, 3, { 1, 1, 9 } },
+	{ "mirror 0 " LEGS2 " 0", NULL, 2048, ST, 2 },
+	{ "mirror 0 " LEGS2 " 1 nosync", NULL, 2048, ST, 2, 0, {}, VIO_F_NOSYNC },
+	{ "mirror 0 " LEGS2 " 4 nosync ignore_discard tag vm1", NULL, 2048, ST, 2, 0, {},
+	  VIO_F_NOSYNC | VIO_F_IGNORE_DISCARD | VIO_F_TAG },
+	{ "mirror 0 " LEGS2 " 2 tag nosync", NULL, 2048, ST, 2, 0, {}, VIO_F_TAG },
+
+	/* The key-value pairs. */
+	{ "mirror", "Missing number of layout arguments" },
+	{ "mirror 7 " LEGS2, "Invalid number of layout arguments '7' (expected 0 to 6)" },
+	{ "linear 2 region_size 16 1 a 0",
+	  "Invalid number of layout arguments '2' (expected 0 to 1)" },
+	{ "mirror 1 region_size " LEGS2,
+	  "Mirror arguments come in <key> <value> pairs, got 1 words" },
+	{ "mirror 3 region_size 16 selector " LEGS2,
+	  "Mirror arguments come in <key> <value> pairs, got 3 words" },
+	{ "mirror 5 region_size 16 selector round-robin weights " LEGS2,
+	  "Mirror arguments come in <key> <value> pairs, got 5 words" },
+	{ "mirror 2 region_size", "Expected 2 mirror arguments, got 1" },
+	{ "mirror 4 region_size 16 selector", "Expected 4 mirror arguments, got 3" },
+	{ "mirror 2 chunk 8 " LEGS2, "Unknown mirror argument 'chunk' " MIRROR_KEYS },
+	{ "mirror 2 Region_size 16 " LEGS2, "Unknown mirror argument 'Region_size' " MIRROR_KEYS },
+	{ "mirror 2 nosync 1 " LEGS2, "Unknown mirror argument 'nosync' " MIRROR_KEYS },
+	{ "mirror 4 region_size 16 frob 1 " LEGS2, "Unknown mirror argument 'frob' " MIRROR_KEYS },
+	{ "mirror 4 region_size 16 region_size 32 " LEGS2,
+	  "Mirror argument 'region_size' given twice" },
+	{ "mirror 4 selector round-robin selector service-time " LEGS2,
+	  "Mirror argument 'selector' given twice" },
+	{ "mirror 4 weights 1,1 weights 1,1 " LEGS2, "Mirror argument 'weights' given twice" },
+	{ "mirror 6 region_size 16 selector round-robin region_size 16 " LEGS2,
+	  "Mirror argument 'region_size' given twice" },
+
+	/* Region size: a power of two, 8 to 2^22 sectors. */
+	{ "mirror 2 region_size 3000 " LEGS2, "Invalid region_size '3000' " REGION_RANGE },
+	{ "mirror 2 region_size 2049 " LEGS2, "Invalid region_size '2049' " REGION_RANGE },
+	{ "mirror 2 region_size 0 " LEGS2, "Invalid region_size '0' " REGION_RANGE },
+	{ "mirror 2 region_size 4 " LEGS2, "Invalid region_size '4' " REGION_RANGE },
+	{ "mirror 2 region_size 7 " LEGS2, "Invalid region_size '7' " REGION_RANGE },
+	{ "mirror 2 region_size 8388608 " LEGS2, "Invalid region_size '8388608' " REGION_RANGE },
+	{ "mirror 2 region_size 4294967296 " LEGS2,
+	  "Invalid region_size '4294967296' " REGION_RANGE },
+	{ "mirror 2 region_size 16k " LEGS2, "Invalid region_size '16k' " REGION_RANGE },
+	{ "mirror 2 region_size -8 " LEGS2, "Invalid region_size '-8' " REGION_RANGE },
+	{ "mirror 2 region_size 0x10 " LEGS2, "Invalid region_size '0x10' " REGION_RANGE },
+
+	/* Selector. */
+	{ "mirror 2 selector random " LEGS2, "Unknown selector 'random' " SELECTORS },
+	{ "mirror 2 selector Round-Robin " LEGS2, "Unknown selector 'Round-Robin' " SELECTORS },
+	{ "mirror 2 selector service_time " LEGS2, "Unknown selector 'service_time' " SELECTORS },
+
+	/* Weights: 1 to 1000, one per leg. */
+	{ "mirror 2 weights 0,1 " LEGS2, "Mirror weight '0' in '0,1' " WEIGHT_RANGE },
+	{ "mirror 2 weights 1,1001 " LEGS2, "Mirror weight '1001' in '1,1001' " WEIGHT_RANGE },
+	{ "mirror 2 weights 1,x " LEGS2, "Mirror weight 'x' in '1,x' " WEIGHT_RANGE },
+	{ "mirror 2 weights +1,1 " LEGS2, "Mirror weight '+1' in '+1,1' " WEIGHT_RANGE },
+	{ "mirror 2 weights 1.5,1 " LEGS2, "Mirror weight '1.5' in '1.5,1' " WEIGHT_RANGE },
+	{ "mirror 2 weights 1,4294967297 " LEGS2,
+	  "Mirror weight '4294967297' in '1,4294967297' " WEIGHT_RANGE },
+	{ "mirror 2 weights 1,2, " LEGS2, "Mirror weight '' in '1,2,' " WEIGHT_RANGE },
+	{ "mirror 2 weights ,1 " LEGS2, "Mirror weight '' in ',1' " WEIGHT_RANGE },
+	{ "mirror 2 weights 1,,1 " LEGS2, "Mirror weight '' in '1,,1' " WEIGHT_RANGE },
+	{ "mirror 2 weights 1,1,1,1,1,1,1,1,1 " LEGS8,
+	  "Mirror weights '1,1,1,1,1,1,1,1,1': more than 8" },
+	{ "mirror 2 weights " W10 W10 W10 W10 W10 W10 "1,1, " LEGS8,
+	  "Mirror weights '" W10 W10 W10 W10 "' are too long" },
+	{ "mirror 2 weights 5 " LEGS2, "Mirror weights: 1 given for 2 legs" },
+	{ "mirror 2 weights 1,2 3 a 0 b 0 c 0", "Mirror weights: 2 given for 3 legs" },
+	{ "mirror 2 weights 1,2,3 " LEGS2, "Mirror weights: 3 given for 2 legs" },
+	{ "mirror 2 weights 1,2 3 a 0", "Mirror weights: 2 given for 3 legs" },
+
+	/* Legs: 2 to 8. */
+	{ "mirror 0", "Missing number of mirror legs" },
+	{ "mirror 0 0", "Invalid number of mirror legs '0' (expected 2 to 8)" },
+	{ "mirror 0 1 a 0", "Invalid number of mirror legs '1' (expected 2 to 8)" },
+	{ "mirror 0 9 a 0 b 0 c 0 d 0 e 0 f 0 g 0 h 0 i 0",
+	  "Invalid number of mirror legs '9' (expected 2 to 8)" },
+	{ "mirror 0 32", "Invalid number of mirror legs '32' (expected 2 to 8)" },
+	{ "mirror 0 3 a 0 b 0", "Expected 3 arrays (<dev> <offset> pairs), got 4 words" },
+	{ "mirror 0 2 a 0 b x", "Array 1 (b): invalid offset 'x' (sectors)" },
+
+	/* nosync: the mirror's, once. */
+	{ "linear 0 1 a 0 1 nosync", MIRROR_ONLY },
+	{ "stripe 1 8 2 a 0 b 0 1 nosync", MIRROR_ONLY },
+	{ "linear 0 1 a 0 2 ignore_discard nosync", MIRROR_ONLY },
+	{ "mirror 0 " LEGS2 " 2 nosync nosync", "Feature 'nosync' given twice" },
+	{ "mirror 0 " LEGS2 " 3 nosync ignore_discard nosync", "Feature 'nosync' given twice" },
+	{ "mirror 0 " LEGS2 " 1 NOSYNC", "Unknown feature 'NOSYNC'" },
+	{ "mirror 0 " LEGS2 " 1 nosync extra",
+	  "Unexpected argument 'extra' after the feature group" },
+	{ "raid1 0 " LEGS2, "Unknown layout 'raid1' (expected linear, stripe or mirror)" },
+};
+
+static void mirror_case_desc(const struct mirror_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "\"%s\"", c->line);
+}
+
+KUNIT_ARRAY_PARAM(mirror, mirror_cases, mirror_case_desc);
+
+/* Mirror lines: the exact message, or every setting, defaults included. */
+static void vio_parse_table_mirror_test(struct kunit *test)
+{
+	const struct mirror_case *c = test->param_value;
+	struct vio_table_args *args;
+	char *argv[MAX_WORDS];
+	struct vio_err err = {};
+	unsigned int argc, i;
+	int r;
+
+	args = kunit_kzalloc(test, sizeof(*args), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, args);
+	argc = vio_split_words(test, c->line, argv, MAX_WORDS);
+	r = vio_parse_table(argc, argv, args, &err);
+
+	vio_expect_result(test, r, &err, c->error);
+	if (c->error) {
+		KUNIT_EXPECT_STREQ(test, err.msg, c->error);
+		return;
+	}
+	KUNIT_EXPECT_EQ(test, args->layout, VIO_LAYOUT_MIRROR);
+	KUNIT_EXPECT_EQ(test, args->chunk_sectors, 0);
+	KUNIT_EXPECT_EQ(test, args->region_sectors, c->region);
+	KUNIT_EXPECT_EQ(test, args->selector, c->selector);
+	KUNIT_EXPECT_EQ(test, args->nr_arrays, c->nr_arrays);
+	KUNIT_EXPECT_EQ(test, args->nr_weights, c->nr_weights);
+	for (i = 0; i < DM_VIO_MIRROR_MAX_LEGS; i++)
+		KUNIT_EXPECT_EQ_MSG(test, args->weights[i], c->weights[i] ?: VIO_LEG_WEIGHT_DEFAULT,
+				    "leg %u", i);
+	KUNIT_EXPECT_EQ(test, args->features, c->features);
+}
+
 static struct kunit_case vio_table_test_cases[] = {
 	KUNIT_CASE_PARAM(vio_parse_table_test, table_gen_params),
 	KUNIT_CASE(vio_parse_table_arrays_test),
 	KUNIT_CASE(vio_parse_table_max_arrays_test),
+	KUNIT_CASE_PARAM(vio_parse_table_mirror_test, mirror_gen_params),
 	{}
 };
 
