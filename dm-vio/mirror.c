@@ -394,7 +394,8 @@ void vio_mirror_submit(struct vio_c *vc, struct bio *bio)
 {
 	struct vio_io *io = dm_per_bio_data(bio, sizeof(*io));
 
-	if (vio_mirror_route(vc, bio, io, GFP_NOIO) == DM_MAPIO_REMAPPED)
+	if (vio_mirror_route(vc, bio, io, GFP_NOIO) == DM_MAPIO_REMAPPED &&
+	    vio_fabric_send(vc, bio, &io->fab, io->array))
 		dm_submit_bio_remap(bio, NULL);
 }
 

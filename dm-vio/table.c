@@ -24,6 +24,13 @@
  *            nosync                      mirror: the arrays are known to
  *                                        hold the same data, skip the
  *                                        initial resync
+ *            fabric <#specs> <up spec> <port spec>...
+ *                                        the simulated fabric, on; #specs
+ *                                        is 2 (one spec for every port)
+ *                                        or 1 + #arrays (see pcie.c for
+ *                                        a spec's grammar)
+ *            fabric_host                 mirrored writes cross the
+ *                                        upstream link once per leg
  *
  * Only the syntax is checked here; whether the numbers fit the devices is
  * the geometry's business (layout.c), once the devices are open.
@@ -290,6 +297,42 @@ static int vio_parse_tag(const char *word, struct vio_table_args *args,
 	return 0;
 }
 
+/* "fabric <#specs> <up> <port>...", after the word "fabric". */
+static int vio_parse_fabric(struct dm_arg_set *as, unsigned int *nargs,
+			    struct vio_table_args *args, struct vio_err *err)
+{
+	unsigned int nspecs, i;
+	const char *word;
+	int r;
+
+	if (!*nargs)
+		return vio_err(err,
+			       "Feature 'fabric' needs <#specs> <upstream spec> <port spec>...");
+	word = dm_shift_arg(as);
+	(*nargs)--;
+	if (vio_parse_uint(word, 2, 1 + args->nr_arrays, &nspecs) ||
+	    (nspecs != 2 && nspecs != 1 + args->nr_arrays))
+		return vio_err(err,
+			       "Feature 'fabric': invalid number of link specs '%s' (expected 2 or %u)",
+			       word, 1 + args->nr_arrays);
+	if (*nargs < nspecs)
+		return vio_err(err, "Feature 'fabric': expected %u link specs, got %u",
+			       nspecs, *nargs);
+	for (i = 0; i < nspecs; i++) {
+		word = dm_shift_arg(as);
+		(*nargs)--;
+		if (!i)
+			r = vio_link_parse(word, &args->link_up, false, err);
+		else
+			r = vio_link_parse(word, &args->link_port[i - 1], true, err);
+		if (r)
+			return r;
+	}
+	for (i = nspecs - 1; i < args->nr_arrays; i++)
+		args->link_port[i] = args->link_port[nspecs - 2];
+	return 0;
+}
+
 static int vio_parse_features(struct dm_arg_set *as,
 			      struct vio_table_args *args, struct vio_err *err)
 {
@@ -299,7 +342,8 @@ static int vio_parse_features(struct dm_arg_set *as,
 	if (!as->argc)
 		return 0;	/* the feature group is optional */
 
-	r = vio_parse_count(as, "feature arguments", 0, 8, &nargs, err);
+	r = vio_parse_count(as, "feature arguments", 0, 8 + 2 + DM_VIO_MAX_ARRAYS,
+			    &nargs, err);
 	if (r)
 		return r;
 	if (as->argc < nargs)
@@ -312,6 +356,15 @@ static int vio_parse_features(struct dm_arg_set *as,
 
 		if (!strcmp(word, DM_VIO_FEATURE_IGNORE_DISCARD)) {
 			flag = VIO_F_IGNORE_DISCARD;
+		} else if (!strcmp(word, DM_VIO_FEATURE_FABRIC)) {
+			flag = VIO_F_FABRIC;
+			if (args->features & flag)
+				return vio_err(err, "Feature 'fabric' given twice");
+			r = vio_parse_fabric(as, &nargs, args, err);
+			if (r)
+				return r;
+		} else if (!strcmp(word, DM_VIO_FEATURE_FABRIC_HOST)) {
+			flag = VIO_F_FABRIC_HOST;
 		} else if (!strcmp(word, DM_VIO_FEATURE_NOSYNC)) {
 			flag = VIO_F_NOSYNC;
 			if (args->layout != VIO_LAYOUT_MIRROR)
@@ -348,9 +401,13 @@ int vio_parse_table(unsigned int argc, char **argv,
 		    struct vio_table_args *args, struct vio_err *err)
 {
 	struct dm_arg_set as = { .argc = argc, .argv = argv };
+	unsigned int i;
 	int r;
 
 	memset(args, 0, sizeof(*args));
+	vio_link_params_default(&args->link_up);
+	for (i = 0; i < DM_VIO_MAX_ARRAYS; i++)
+		vio_link_params_default(&args->link_port[i]);
 
 	r = vio_parse_layout(&as, args, err);
 	if (r)

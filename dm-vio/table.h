@@ -12,6 +12,8 @@
 #include <linux/types.h>
 #include <uapi/linux/dm-vio.h>
 
+#include "pcie.h"
+
 /* Longest error message, including the terminating NUL. */
 #define VIO_ERR_LEN	160
 
@@ -32,6 +34,8 @@ enum vio_layout {
 #define VIO_F_IGNORE_DISCARD	BIT(0)
 #define VIO_F_TAG		BIT(1)
 #define VIO_F_NOSYNC		BIT(2)
+#define VIO_F_FABRIC		BIT(3)
+#define VIO_F_FABRIC_HOST	BIT(4)
 
 /* Mirror region: the unit of resync, a power of two; default 1 MiB. */
 #define VIO_REGION_DEFAULT	2048
@@ -58,6 +62,9 @@ struct vio_table_args {
 	struct vio_array_args arrays[DM_VIO_MAX_ARRAYS];
 	unsigned long features;	/* VIO_F_* */
 	char tag[VIO_TAG_LEN];	/* VIO_F_TAG: the volume's static tenant */
+	/* the fabric's links; defaults unless VIO_F_FABRIC gives them */
+	struct vio_link_params link_up;
+	struct vio_link_params link_port[DM_VIO_MAX_ARRAYS];
 };
 
 int vio_parse_table(unsigned int argc, char **argv,

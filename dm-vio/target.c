@@ -170,13 +170,10 @@ static int vio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		r = vio_mirror_init(vc, args, &err);
 		if (r)
 			goto bad;
-		r = vio_fabric_init(vc);
-		if (r) {
-			vio_err(&err, "Cannot allocate the fan-out bio set");
-			goto bad;
-		}
-		vc->fab_ready = true;
 	}
+	r = vio_fabric_init(vc, args, &err);
+	if (r)
+		goto bad;
 
 	vc->pol = vio_policy_get(ti, &err);
 	if (!vc->pol) {
@@ -219,8 +216,7 @@ static void vio_dtr(struct dm_target *ti)
 
 	vio_sysfs_unregister(vc);
 	vio_mirror_exit(vc);
-	if (vc->fab_ready)
-		vio_fabric_exit(vc);
+	vio_fabric_exit(vc);
 	vio_tenant_put_static(vc->tagged);
 	if (vc->pol)
 		vio_policy_put(vc->pol);
@@ -314,6 +310,8 @@ static int vio_map(struct dm_target *ti, struct bio *bio)
 	io->q.cls = NULL;
 	io->flags = 0;
 	io->vc = vc;
+	io->fab.t_switch = 0;
+	io->fab.held = false;
 	if (vc->mirror) {
 		io->legs = 0;
 		vio_mirror_prep(vc, bio, io);
@@ -327,9 +325,16 @@ static int vio_map(struct dm_target *ti, struct bio *bio)
 	t = vc->tagged ?: vio_tenant_of_bio(vc->pol, bio);
 	r = vio_qos_map(vc->pol, t, bio, &io->q, dm_bio_get_target_bio_nr(bio));
 	rcu_read_unlock();
-	if (vc->mirror && r == DM_MAPIO_REMAPPED)
+	if (r != DM_MAPIO_REMAPPED)
+		return r;
+	if (vc->mirror) {
 		r = vio_mirror_route(vc, bio, io, GFP_NOWAIT);
-	return r;
+		if (r != DM_MAPIO_REMAPPED)
+			return r;
+	}
+	/* Through the fabric: now, or when its modelled transfer is done. */
+	return vio_fabric_send(vc, bio, &io->fab, io->array) ?
+	       DM_MAPIO_REMAPPED : DM_MAPIO_SUBMITTED;
 }
 
 /* A bio that QoS held back may go now (dispatch.c, process context). */
@@ -339,7 +344,7 @@ void vio_submit_deferred(struct bio *bio)
 
 	if (io->vc->mirror)
 		vio_mirror_submit(io->vc, bio);
-	else
+	else if (vio_fabric_send(io->vc, bio, &io->fab, io->array))
 		dm_submit_bio_remap(bio, NULL);
 }
 
@@ -354,6 +359,7 @@ static int vio_end_io(struct dm_target *ti, struct bio *bio,
 	 * retry, BLK_STS_NOTSUPP answers an operation the array lacks (the
 	 * block layer then falls back, e.g. from write-zeroes to writes).
 	 */
+	vio_fabric_done(vc, &io->fab);
 	if (vc->mirror) {
 		int r = vio_mirror_end_io(vc, bio, io, error);
 
@@ -382,6 +388,8 @@ static void vio_presuspend(struct dm_target *ti)
 {
 	struct vio_c *vc = ti->private;
 
+	/* Held requests go at once, whatever their modelled transfer. */
+	vio_fabric_drain(vc);
 	if (vc->mirror)
 		vio_mirror_presuspend(vc);
 	vio_qos_drain(vc->pol);
@@ -392,6 +400,7 @@ static void vio_presuspend_undo(struct dm_target *ti)
 	struct vio_c *vc = ti->private;
 
 	vio_qos_undrain(vc->pol);
+	vio_fabric_undrain(vc);
 	if (vc->mirror)
 		vio_mirror_resume(vc);
 }
@@ -407,6 +416,7 @@ static void vio_resume(struct dm_target *ti)
 	int r;
 
 	vio_qos_undrain(vc->pol);
+	vio_fabric_undrain(vc);
 	if (vc->mirror)
 		vio_mirror_resume(vc);
 
@@ -476,7 +486,7 @@ static void vio_status(struct dm_target *ti, status_type_t type,
 	bool ignore_discard = vc->features & VIO_F_IGNORE_DISCARD;
 	bool nosync = vio_table_nosync(vc);
 	unsigned int nfeat = (ignore_discard ? 1 : 0) + (vc->tagged ? 2 : 0) +
-			     (nosync ? 1 : 0);
+			     (nosync ? 1 : 0) + vio_fabric_table_words(vc);
 	u64 ctr[DM_VIO_NR_ARRAY_COUNTERS];
 	unsigned int sz = 0, i, k;
 
@@ -493,6 +503,7 @@ static void vio_status(struct dm_target *ti, status_type_t type,
 		if (vc->mirror)
 			vio_mirror_status(vc, result, maxlen, &sz);
 		vio_policy_status(vc->pol, result, maxlen, &sz);
+		vio_fabric_status(vc, result, maxlen, &sz);
 		break;
 
 	case STATUSTYPE_TABLE:
@@ -513,6 +524,7 @@ static void vio_status(struct dm_target *ti, status_type_t type,
 			DMEMIT(" " DM_VIO_FEATURE_IGNORE_DISCARD);
 		if (nosync)
 			DMEMIT(" " DM_VIO_FEATURE_NOSYNC);
+		vio_fabric_table(vc, result, maxlen, &sz);
 		if (vc->tagged)
 			DMEMIT(" " DM_VIO_FEATURE_TAG " %s", vc->tagged->vm);
 		break;
@@ -547,6 +559,8 @@ static int vio_message(struct dm_target *ti, unsigned int argc, char **argv,
 
 	if (vio_mirror_is_message(argv[0]))
 		r = vio_mirror_message(vc, argc, argv, &err);
+	else if (vio_fabric_is_message(argv[0]))
+		r = vio_fabric_message(vc, argc, argv, result, maxlen, &err);
 	else
 		r = vio_policy_message(vc->pol, vc, argc, argv, result, maxlen, &err);
 	if (r == -EINVAL)

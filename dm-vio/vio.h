@@ -42,8 +42,7 @@ struct vio_c {
 	struct vio_policy *pol;		/* the device's, shared across reloads */
 	struct vio_tenant *tagged;	/* VIO_F_TAG: the static tenant */
 	struct vio_mirror *mirror;	/* mirror layout only */
-	struct bio_set fab_bs;		/* mirror: fan-out clones */
-	bool fab_ready;			/* fab_bs initialised */
+	struct vio_fabric *fab;		/* the simulated fabric */
 
 	/* sysfs tree, present while the table is live (resumed) */
 	struct kobject *kobj;		/* vio/ */
@@ -62,6 +61,7 @@ struct vio_io {
 	unsigned int array;
 	unsigned int flags;		/* VIO_IO_* */
 	struct vio_qio q;
+	struct vio_fab_state fab;
 	/* mirror */
 	struct vio_c *vc;
 	sector_t sector;		/* volume sector, relative to the target */

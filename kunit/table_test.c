@@ -76,7 +76,7 @@ static const struct table_case table_cases[] = {
 
 	/* Features. */
 	{ "linear 0 1 a 0 junk", "Invalid number of feature arguments 'junk'" },
-	{ "linear 0 1 a 0 9 a b c d e f g h i", "Invalid number of feature arguments '9'" },
+	{ "linear 0 1 a 0 43 a b c d e f g h i", "Invalid number of feature arguments '43'" },
 	{ "linear 0 1 a 0 2 ignore_discard", "Expected 2 feature arguments, got 1" },
 	{ "linear 0 1 a 0 1 frobnicate", "Unknown feature 'frobnicate'" },
 	{ "linear 0 1 a 0 2 ignore_discard ignore_discard",

@@ -45,6 +45,9 @@
 #define DM_VIO_FEATURE_IGNORE_DISCARD	"ignore_discard"
 #define DM_VIO_FEATURE_TAG		"tag"	/* takes one argument */
 #define DM_VIO_FEATURE_NOSYNC		"nosync" /* mirror legs start in sync */
+/* fabric <#specs> <upstream spec> <port spec>...: the simulated fabric */
+#define DM_VIO_FEATURE_FABRIC		"fabric"
+#define DM_VIO_FEATURE_FABRIC_HOST	"fabric_host" /* host-side replication */
 
 /* Per-array state letters in the status line. */
 #define DM_VIO_ARRAY_ALIVE		'A'	/* in service (mirror: in sync) */
