@@ -60,7 +60,7 @@ static void vio_link_set(struct vio_link *l, const struct vio_link_params *p)
 	WRITE_ONCE(l->ns_per_byte_fp, vio_link_ns_per_byte_fp(p));
 }
 
-static void vio_link_get(const struct vio_link *l, struct vio_link_params *p)
+void vio_link_get(const struct vio_link *l, struct vio_link_params *p)
 {
 	p->gen = READ_ONCE(l->p.gen);
 	p->width = READ_ONCE(l->p.width);

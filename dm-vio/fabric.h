@@ -67,6 +67,7 @@ struct vio_link {
 	spinlock_t lock;		/* waiting */
 	struct bio_list waiting;	/* in order: for their time or a credit */
 	unsigned int nr_waiting;
+	struct kobject *kobj;		/* sysfs: vio/fabric/links/<name> */
 };
 
 struct vio_fabric {
@@ -81,6 +82,8 @@ struct vio_fabric {
 	struct workqueue_struct *wq;
 	struct bio_set bs;		/* fan-out clones */
 	bool bs_ready;
+	struct kobject *kobj;		/* sysfs: vio/fabric */
+	struct kobject *links_kobj;	/* sysfs: vio/fabric/links */
 };
 
 /* A request's passage through the fabric (per-bio data, clones). */
@@ -103,6 +106,7 @@ void vio_fabric_undrain(struct vio_c *vc);
 int vio_fabric_fanout(struct vio_c *vc, struct bio *bio, struct vio_io *io,
 		      unsigned long legs, gfp_t gfp);
 void vio_link_read_stats(const struct vio_link *l, struct vio_link_stats *s);
+void vio_link_get(const struct vio_link *l, struct vio_link_params *p);
 void vio_fabric_status(struct vio_c *vc, char *result, unsigned int maxlen,
 		       unsigned int *sz);
 void vio_fabric_table(struct vio_c *vc, char *result, unsigned int maxlen,

@@ -373,14 +373,27 @@ int vio_qos_format(const struct vio_qos_params *p, char *buf, size_t size)
 }
 EXPORT_SYMBOL_IF_KUNIT(vio_qos_format);
 
-/* Counted I/Os of a request: 0 for an empty flush, at least 1 otherwise. */
+/*
+ * Counted I/Os of a request: 0 for an empty flush, at least 1 otherwise,
+ * times the array I/Os it becomes (a mirrored write: one per leg).
+ */
 u64 vio_qos_units(const struct vio_qos_params *p, const struct vio_req *rq)
 {
+	u64 copies = max_t(u64, rq->copies, 1);
+
 	if (rq->dir == VIO_DIR_NONE)
 		return 0;
 	if (!p->iops_size || rq->bytes <= p->iops_size)
-		return 1;
-	return DIV_ROUND_UP_ULL(rq->bytes, p->iops_size);
+		return copies;
+	return DIV_ROUND_UP_ULL(rq->bytes, p->iops_size) * copies;
+}
+
+/* Bytes charged to byte limits: what crosses the host's link. */
+static u64 vio_qos_bytes(const struct vio_req *rq)
+{
+	if (rq->dir == VIO_DIR_NONE)
+		return 0;
+	return (u64)rq->bytes * max_t(u64, rq->up_copies, 1);
 }
 EXPORT_SYMBOL_IF_KUNIT(vio_qos_units);
 
@@ -444,7 +457,7 @@ EXPORT_SYMBOL_IF_KUNIT(vio_qclass_init);
 static u64 vio_lim_cost(const struct vio_qclass *c, enum vio_lim k,
 			const struct vio_req *rq)
 {
-	return vio_lim_is_bytes(k) ? rq->bytes : vio_qos_units(&c->p, rq);
+	return vio_lim_is_bytes(k) ? vio_qos_bytes(rq) : vio_qos_units(&c->p, rq);
 }
 
 /**
@@ -512,7 +525,7 @@ void vio_qclass_charge(struct vio_qclass *c, const struct vio_req *rq,
 	if (reserved) {
 		c->rtag[VIO_RES_IOPS] += vio_rate_ns(&c->rsv[VIO_RES_IOPS], units);
 		c->rtag[VIO_RES_BPS] += vio_rate_ns(&c->rsv[VIO_RES_BPS],
-						    rq->dir == VIO_DIR_NONE ? 0 : rq->bytes);
+						    vio_qos_bytes(rq));
 	}
 	if (vio_vt_before(c->ptag, vtime))
 		c->ptag = vtime;

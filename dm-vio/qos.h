@@ -113,6 +113,13 @@ struct vio_qos_params {
 struct vio_req {
 	enum vio_dir dir;
 	u32 bytes;
+	/*
+	 * What the request costs beyond the host's view (0 counts as 1): a
+	 * mirrored write is @copies array I/Os, and crosses the host's link
+	 * @up_copies times (once when the fabric multicasts it).
+	 */
+	u16 copies;
+	u16 up_copies;
 };
 
 /* A rate, prepared for the per-request arithmetic (no division there). */

@@ -12,6 +12,11 @@
  *                                  write_sectors, discards, flushes, errors;
  *                                  mirror only: inflight, service_us,
  *                                  weight, in_sync_regions
+ *                       fabric/state, mode
+ *                       fabric/links/up|<i>/params, model_bps, requests,
+ *                                  payload_bytes, wire_bytes, tlps,
+ *                                  credit_stalls, busy_down_us, busy_up_us,
+ *                                  queue_us, inflight, max_inflight
  *                       classes/<name>/params, queued, reads, writes,
  *                                  read_bytes, write_bytes, throttled,
  *                                  throttled_us, completed, lat_avg_us,
@@ -622,6 +627,168 @@ void vio_sysfs_tenant_remove(struct vio_policy *pol, struct vio_tenant *t)
 	t->kobj_tried = false;
 }
 
+/* vio/fabric/ */
+
+static ssize_t fabric_state_show(struct kobject *kobj,
+				 struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%s\n",
+			  READ_ONCE(to_vio_kobj(kobj)->vc->fab->on) ? "on" : "off");
+}
+
+static ssize_t fabric_mode_show(struct kobject *kobj,
+				struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%s\n",
+			  READ_ONCE(to_vio_kobj(kobj)->vc->fab->host_mode) ?
+			  "host" : "multicast");
+}
+
+static struct kobj_attribute vio_attr_fabric_state =
+	__ATTR(state, 0444, fabric_state_show, NULL);
+static struct kobj_attribute vio_attr_fabric_mode =
+	__ATTR(mode, 0444, fabric_mode_show, NULL);
+
+static struct attribute *vio_fabric_attrs[] = {
+	&vio_attr_fabric_state.attr,
+	&vio_attr_fabric_mode.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(vio_fabric);
+
+static const struct kobj_type vio_fabric_ktype = {
+	.release	= vio_kobj_release,
+	.sysfs_ops	= &kobj_sysfs_ops,
+	.default_groups	= vio_fabric_groups,
+};
+
+/* vio/fabric/links/<name>/: vk->array is the port, nr_ports the upstream */
+
+static struct vio_link *to_link(struct kobject *kobj)
+{
+	struct vio_kobj *vk = to_vio_kobj(kobj);
+	struct vio_fabric *f = vk->vc->fab;
+
+	return vk->array < f->nr_ports ? &f->ports[vk->array] : &f->up;
+}
+
+static ssize_t params_link_show(struct kobject *kobj,
+				struct kobj_attribute *attr, char *buf)
+{
+	struct vio_kobj *vk = to_vio_kobj(kobj);
+	struct vio_link_params p;
+	char spec[96];
+
+	vio_link_get(to_link(kobj), &p);
+	vio_link_format(&p, vk->array < vk->vc->fab->nr_ports, spec,
+			sizeof(spec));
+	return sysfs_emit(buf, "%s\n", spec);
+}
+
+enum vio_link_field {
+	VIO_LF_MODEL_BPS, VIO_LF_REQUESTS, VIO_LF_PAYLOAD, VIO_LF_WIRE,
+	VIO_LF_TLPS, VIO_LF_STALLS, VIO_LF_BUSY_DOWN, VIO_LF_BUSY_UP,
+	VIO_LF_QUEUE, VIO_LF_INFLIGHT, VIO_LF_MAX_INFLIGHT,
+};
+
+struct vio_link_attr {
+	struct kobj_attribute attr;
+	enum vio_link_field field;
+};
+
+static ssize_t link_field_show(struct kobject *kobj,
+			       struct kobj_attribute *attr, char *buf)
+{
+	enum vio_link_field f = container_of(attr, struct vio_link_attr, attr)->field;
+	struct vio_link *l = to_link(kobj);
+	struct vio_link_params p;
+	struct vio_link_stats s;
+	u64 v;
+
+	vio_link_read_stats(l, &s);
+	switch (f) {
+	case VIO_LF_MODEL_BPS:
+		vio_link_get(l, &p);
+		v = vio_link_bytes_per_sec(&p);
+		break;
+	case VIO_LF_REQUESTS:
+		v = s.requests;
+		break;
+	case VIO_LF_PAYLOAD:
+		v = s.payload_bytes;
+		break;
+	case VIO_LF_WIRE:
+		v = s.wire_bytes;
+		break;
+	case VIO_LF_TLPS:
+		v = s.tlps;
+		break;
+	case VIO_LF_STALLS:
+		v = s.credit_stalls;
+		break;
+	case VIO_LF_BUSY_DOWN:
+		v = div_u64(s.busy_ns[VIO_LINK_DOWN], NSEC_PER_USEC);
+		break;
+	case VIO_LF_BUSY_UP:
+		v = div_u64(s.busy_ns[VIO_LINK_UP], NSEC_PER_USEC);
+		break;
+	case VIO_LF_QUEUE:
+		v = div_u64(s.queue_ns, NSEC_PER_USEC);
+		break;
+	case VIO_LF_INFLIGHT:
+		v = atomic_read(&l->inflight);
+		break;
+	default:
+		v = atomic_read(&l->max_inflight);
+		break;
+	}
+	return sysfs_emit(buf, "%llu\n", v);
+}
+
+#define VIO_LINK_ATTR(_name, _field)					\
+	static struct vio_link_attr vio_attr_link_##_name = {		\
+		.attr = __ATTR(_name, 0444, link_field_show, NULL),	\
+		.field = _field,					\
+	}
+
+VIO_LINK_ATTR(model_bps, VIO_LF_MODEL_BPS);
+VIO_LINK_ATTR(requests, VIO_LF_REQUESTS);
+VIO_LINK_ATTR(payload_bytes, VIO_LF_PAYLOAD);
+VIO_LINK_ATTR(wire_bytes, VIO_LF_WIRE);
+VIO_LINK_ATTR(tlps, VIO_LF_TLPS);
+VIO_LINK_ATTR(credit_stalls, VIO_LF_STALLS);
+VIO_LINK_ATTR(busy_down_us, VIO_LF_BUSY_DOWN);
+VIO_LINK_ATTR(busy_up_us, VIO_LF_BUSY_UP);
+VIO_LINK_ATTR(queue_us, VIO_LF_QUEUE);
+VIO_LINK_ATTR(inflight, VIO_LF_INFLIGHT);
+VIO_LINK_ATTR(max_inflight, VIO_LF_MAX_INFLIGHT);
+
+static struct kobj_attribute vio_attr_link_params =
+	__ATTR(params, 0444, params_link_show, NULL);
+
+static struct attribute *vio_link_attrs[] = {
+	&vio_attr_link_params.attr,
+	&vio_attr_link_model_bps.attr.attr,
+	&vio_attr_link_requests.attr.attr,
+	&vio_attr_link_payload_bytes.attr.attr,
+	&vio_attr_link_wire_bytes.attr.attr,
+	&vio_attr_link_tlps.attr.attr,
+	&vio_attr_link_credit_stalls.attr.attr,
+	&vio_attr_link_busy_down_us.attr.attr,
+	&vio_attr_link_busy_up_us.attr.attr,
+	&vio_attr_link_queue_us.attr.attr,
+	&vio_attr_link_inflight.attr.attr,
+	&vio_attr_link_max_inflight.attr.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(vio_link);
+
+static const struct kobj_type vio_link_ktype = {
+	.release	= vio_kobj_release,
+	.sysfs_ops	= &kobj_sysfs_ops,
+	.default_groups	= vio_link_groups,
+};
+
 static struct kobject *vio_kobj_add(struct vio_c *vc, unsigned int array,
 				    const struct kobj_type *ktype,
 				    struct kobject *parent, const char *fmt,
@@ -649,6 +816,7 @@ static struct kobject *vio_kobj_add(struct vio_c *vc, unsigned int array,
 int vio_sysfs_register(struct vio_c *vc)
 {
 	struct gendisk *disk = dm_disk(dm_table_get_md(vc->ti->table));
+	struct vio_fabric *f = vc->fab;
 	unsigned int i;
 
 	vc->kobj = vio_kobj_add(vc, 0, &vio_volume_ktype,
@@ -662,6 +830,23 @@ int vio_sysfs_register(struct vio_c *vc)
 		vc->arrays[i].kobj = vio_kobj_add(vc, i, &vio_array_ktype,
 						  vc->arrays_kobj, "%u", i);
 		if (!vc->arrays[i].kobj)
+			goto fail;
+	}
+
+	f->kobj = vio_kobj_add(vc, 0, &vio_fabric_ktype, vc->kobj, "fabric", 0);
+	if (!f->kobj)
+		goto fail;
+	f->links_kobj = kobject_create_and_add("links", f->kobj);
+	if (!f->links_kobj)
+		goto fail;
+	f->up.kobj = vio_kobj_add(vc, f->nr_ports, &vio_link_ktype,
+				  f->links_kobj, "up", 0);
+	if (!f->up.kobj)
+		goto fail;
+	for (i = 0; i < f->nr_ports; i++) {
+		f->ports[i].kobj = vio_kobj_add(vc, i, &vio_link_ktype,
+						f->links_kobj, "%u", i);
+		if (!f->ports[i].kobj)
 			goto fail;
 	}
 
@@ -712,6 +897,13 @@ void vio_sysfs_unregister(struct vio_c *vc)
 		mutex_unlock(&pol->lock);
 	}
 
+	if (vc->fab) {
+		for (i = 0; i < vc->fab->nr_ports; i++)
+			vio_kobj_remove(&vc->fab->ports[i].kobj);
+		vio_kobj_remove(&vc->fab->up.kobj);
+		vio_kobj_remove(&vc->fab->links_kobj);
+		vio_kobj_remove(&vc->fab->kobj);
+	}
 	for (i = 0; i < vc->nr_arrays; i++)
 		vio_kobj_remove(&vc->arrays[i].kobj);
 	vio_kobj_remove(&vc->arrays_kobj);

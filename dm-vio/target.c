@@ -297,6 +297,15 @@ static void vio_mirror_prep(struct vio_c *vc, struct bio *bio,
 	io->sector = dm_target_offset(vc->ti, bio->bi_iter.bi_sector);
 	vio_regions_of(io->sector, max(bio_sectors(bio), 1U),
 		       vc->mirror->region_shift, &io->rfirst, &io->rlast);
+
+	/* QoS charges a data write for every leg it will reach. */
+	if (op_is_write(bio_op(bio)) && bio_sectors(bio) &&
+	    !(bio->bi_opf & REQ_PREFLUSH) && !op_is_discard(bio_op(bio)) &&
+	    bio_op(bio) != REQ_OP_WRITE_ZEROES) {
+		io->q.req.copies = hweight_long(READ_ONCE(vc->mirror->writable));
+		if (READ_ONCE(vc->fab->on) && READ_ONCE(vc->fab->host_mode))
+			io->q.req.up_copies = io->q.req.copies;
+	}
 }
 
 /* Remap, then let the bio's tenant and class decide when it goes. */
@@ -312,6 +321,8 @@ static int vio_map(struct dm_target *ti, struct bio *bio)
 	io->vc = vc;
 	io->fab.t_switch = 0;
 	io->fab.held = false;
+	io->q.req.copies = 1;
+	io->q.req.up_copies = 1;
 	if (vc->mirror) {
 		io->legs = 0;
 		vio_mirror_prep(vc, bio, io);
