@@ -450,9 +450,11 @@ void vio_fabric_exit(struct vio_c *vc)
 
 	if (!f)
 		return;
+	/* Nothing is held (the table was suspended): neither re-arms the other. */
 	hrtimer_cancel(&f->timer);
 	if (f->wq) {
 		cancel_work_sync(&f->work);
+		hrtimer_cancel(&f->timer);
 		destroy_workqueue(f->wq);
 	}
 	if (f->bs_ready)
