@@ -89,26 +89,29 @@ void vio_link_read_stats(const struct vio_link *l, struct vio_link_stats *s)
 }
 
 /*
- * Reserve @wire bytes on one direction of @l from @at on: returns when the
- * last byte is through, plus the hop's latency.
+ * Reserve @wire bytes on one direction of @l from @at (ns) on: returns
+ * when the last byte is through, plus the hop's latency (ns, rounded up).
+ * The clock itself counts 1/2^VIO_CLOCK_SHIFT ns, so back-to-back TLPs
+ * shorter than a nanosecond still add up to the link's rate.
  */
 static u64 vio_link_reserve(struct vio_link *l, int dir, u64 at, u64 wire,
 			    u32 tlps, u64 payload)
 {
-	u64 dur = vio_link_wire_ns(READ_ONCE(l->ns_per_byte_fp), wire);
+	u64 dur = vio_link_wire_fine(READ_ONCE(l->ns_per_byte_fp), wire);
+	u64 at_fine = (at - l->base_ns) << VIO_CLOCK_SHIFT, start, end;
 	s64 old = atomic64_read(&l->next_free[dir]);
-	u64 start;
 
 	do {
-		start = max_t(u64, old, at);
+		start = max_t(u64, old, at_fine);
 	} while (!atomic64_try_cmpxchg(&l->next_free[dir], &old, start + dur));
 
 	this_cpu_add(l->stats->wire_bytes, wire);
 	this_cpu_add(l->stats->tlps, tlps);
 	this_cpu_add(l->stats->payload_bytes, payload);
-	this_cpu_add(l->stats->busy_ns[dir], dur);
-	this_cpu_add(l->stats->queue_ns, start - at);
-	return start + dur + READ_ONCE(l->p.lat_ns);
+	this_cpu_add(l->stats->busy_ns[dir], dur >> VIO_CLOCK_SHIFT);
+	this_cpu_add(l->stats->queue_ns, (start - at_fine) >> VIO_CLOCK_SHIFT);
+	end = (start + dur + BIT(VIO_CLOCK_SHIFT) - 1) >> VIO_CLOCK_SHIFT;
+	return l->base_ns + end + READ_ONCE(l->p.lat_ns);
 }
 
 static enum vio_xfer_kind vio_bio_xfer(struct bio *bio)
@@ -396,6 +399,7 @@ static int vio_link_init(struct vio_link *l, const struct vio_link_params *p)
 	l->stats = alloc_percpu(struct vio_link_stats);
 	if (!l->stats)
 		return -ENOMEM;
+	l->base_ns = ktime_get_ns();
 	vio_link_set(l, p);
 	spin_lock_init(&l->lock);
 	bio_list_init(&l->waiting);

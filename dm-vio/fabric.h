@@ -59,7 +59,9 @@ struct vio_link_stats {
 struct vio_link {
 	struct vio_link_params p;	/* fields READ_ONCE; changed by message */
 	u64 ns_per_byte_fp;		/* derived from p */
-	atomic64_t next_free[VIO_LINK_DIRS];	/* virtual clocks, ns */
+	/* virtual clocks, 1/2^VIO_CLOCK_SHIFT ns since base_ns */
+	atomic64_t next_free[VIO_LINK_DIRS];
+	u64 base_ns;
 	struct vio_link_stats __percpu *stats;
 	/* ports only */
 	atomic_t inflight;		/* requests at the array */

@@ -8,6 +8,7 @@
  *   gen=<1-5>,width=<1|2|4|8|16>,mps=<128-4096, power of 2>,
  *   lat_ns=<0-10000000>,credits=<1-4096>     (credits: ports only)
  */
+#include <linux/ctype.h>
 #include <linux/kernel.h>
 #include <linux/log2.h>
 #include <linux/math64.h>
@@ -64,6 +65,19 @@ u64 vio_link_wire_ns(u64 ns_per_byte_fp, u64 wire_bytes)
 }
 EXPORT_SYMBOL_IF_KUNIT(vio_link_wire_ns);
 
+/*
+ * The same in 1/2^VIO_CLOCK_SHIFT ns: what the fabric's virtual clocks
+ * count in, so that sub-nanosecond TLPs on fast links are not lost to
+ * rounding.
+ */
+u64 vio_link_wire_fine(u64 ns_per_byte_fp, u64 wire_bytes)
+{
+	/* Rounded to the nearest unit: errors do not pile up one way. */
+	return (mul_u64_u64_shr(wire_bytes, ns_per_byte_fp,
+				31 - VIO_CLOCK_SHIFT) + 1) >> 1;
+}
+EXPORT_SYMBOL_IF_KUNIT(vio_link_wire_fine);
+
 /**
  * vio_link_xfer() - the TLPs and wire bytes of one request on a link
  * @p: the link
@@ -95,8 +109,14 @@ void vio_link_xfer(const struct vio_link_params *p, enum vio_xfer_kind kind,
 		x->down_wire = payload + tlps * req;
 		return;
 	}
+	/*
+	 * Completions answer one request each (they are never combined), so
+	 * a request of up to MRRS bytes gets ceil(its size / mps) of them.
+	 */
 	x->down_tlps = (payload + VIO_PCIE_MRRS - 1) / VIO_PCIE_MRRS;
 	x->down_wire = (u64)x->down_tlps * req;
+	if (p->mps > VIO_PCIE_MRRS)
+		tlps = x->down_tlps;
 	x->up_tlps = tlps;
 	x->up_wire = payload + tlps * cpl;
 }
@@ -112,16 +132,19 @@ u64 vio_link_model_bps(const struct vio_link_params *p,
 	struct vio_xfer x;
 	u64 wire;
 
+	if (kind == VIO_XFER_CMD)
+		return 0;	/* carries no data */
 	vio_link_xfer(p, kind, io_bytes, &x);
 	wire = max(x.down_wire, x.up_wire);
-	return div64_u64((u64)io_bytes * vio_link_bytes_per_sec(p), wire);
+	return mul_u64_u64_div_u64(io_bytes, vio_link_bytes_per_sec(p), wire);
 }
 EXPORT_SYMBOL_IF_KUNIT(vio_link_model_bps);
 
 static int vio_link_key(const char *key, const char *val, u32 min, u32 max,
 			u32 *out, struct vio_err *err)
 {
-	if (!val || !*val || kstrtou32(val, 10, out) || *out < min || *out > max)
+	if (!val || !isdigit(*val) || kstrtou32(val, 10, out) || *out < min ||
+	    *out > max)
 		return vio_err(err, "Link %s '%s' is not %u to %u", key,
 			       val ?: "", min, max);
 	return 0;

@@ -312,7 +312,11 @@ static int vio_parse_fabric(struct dm_arg_set *as, unsigned int *nargs,
 	(*nargs)--;
 	if (vio_parse_uint(word, 2, 1 + args->nr_arrays, &nspecs) ||
 	    (nspecs != 2 && nspecs != 1 + args->nr_arrays))
-		return vio_err(err,
+		return args->nr_arrays == 1 ?
+		       vio_err(err,
+			       "Feature 'fabric': invalid number of link specs '%s' (expected 2)",
+			       word) :
+		       vio_err(err,
 			       "Feature 'fabric': invalid number of link specs '%s' (expected 2 or %u)",
 			       word, 1 + args->nr_arrays);
 	if (*nargs < nspecs)

@@ -433,6 +433,8 @@ struct units_case {
 	enum vio_dir dir;
 	u32 bytes;
 	u64 units;
+	u16 copies;	/* 0 counts as 1 */
+	u16 up_copies;
 };
 
 static const struct units_case units_cases[] = {
@@ -456,14 +458,31 @@ static const struct units_case units_cases[] = {
 	/* An empty flush is never charged. */
 	{ 0, VIO_DIR_NONE, 0, 0 },
 	{ 4096, VIO_DIR_NONE, 0, 0 },
+	/* A write to 3 legs is 3 array I/Os: 3 x the count above. */
+	{ 0, VIO_DIR_WRITE, 4096, 3, 3 },
+	{ 0, VIO_DIR_WRITE, 1 << 20, 3, 3 },
+	{ 0, VIO_DIR_WRITE, 0, 2, 2 },
+	{ 4096, VIO_DIR_WRITE, 4096, 3, 3 },
+	{ 4096, VIO_DIR_WRITE, 4097, 2 * 2, 2 },
+	{ 4096, VIO_DIR_WRITE, 65536, 16 * 3, 3 },
+	{ 512, VIO_DIR_WRITE, 1 << 20, 2048 * 8, 8 },
+	{ 1, VIO_DIR_WRITE, U32_MAX, 8ULL * U32_MAX, 8 },
+	{ 0, VIO_DIR_WRITE, 4096, 1, 1 },
+	{ 4096, VIO_DIR_WRITE, 65536, 16, 1 },
+	{ 0, VIO_DIR_READ, 4096, 65535, 65535 },
+	{ 4096, VIO_DIR_NONE, 0, 0, 3 },
+	/* Upstream copies cost bytes, not I/Os. */
+	{ 0, VIO_DIR_WRITE, 4096, 1, 0, 3 },
+	{ 4096, VIO_DIR_WRITE, 65536, 16, 1, 8 },
+	{ 4096, VIO_DIR_WRITE, 65536, 16 * 2, 2, 2 },
 };
 
 static void units_case_desc(const struct units_case *c, char *desc)
 {
 	static const char * const dirs[] = { "read", "write", "flush" };
 
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "iops_size=%u %s %u bytes",
-		 c->iops_size, dirs[c->dir], c->bytes);
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "iops_size=%u %s %u bytes x%u up x%u",
+		 c->iops_size, dirs[c->dir], c->bytes, c->copies, c->up_copies);
 }
 
 KUNIT_ARRAY_PARAM(units, units_cases, units_case_desc);
@@ -471,7 +490,8 @@ KUNIT_ARRAY_PARAM(units, units_cases, units_case_desc);
 static void vio_qos_units_test(struct kunit *test)
 {
 	const struct units_case *c = test->param_value;
-	struct vio_req rq = { .dir = c->dir, .bytes = c->bytes };
+	struct vio_req rq = { .dir = c->dir, .bytes = c->bytes, .copies = c->copies,
+			      .up_copies = c->up_copies };
 	struct vio_qos_params p;
 
 	vio_qos_params_default(&p);
@@ -996,6 +1016,143 @@ static void vio_qos_pick_wake_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pick.wake, 0);
 }
 
+/*
+ * One 64 KiB write charged to a class with every kind of rate, at 0:
+ * iops=100 is 10 ms per counted I/O, and a 64 KiB write counts 4 at
+ * iops_size=16k, 4 x copies in all; bps=1m is 62.5 ms per 64 KiB that
+ * crosses the host's link, up_copies times. res_iops=50 and
+ * res_bps=512k advance the R-tags by twice that; weight 100 advances
+ * the P-tag by (10000 << 20) / 100 = 104857600 per counted I/O. The next
+ * write may go 10 ms (the slack) before the later bucket is due.
+ */
+static void vio_qos_charge_copies_test(struct kunit *test)
+{
+	static const struct {
+		u16 copies, up_copies;
+		u64 iops_tat, bps_tat, eligible, rtag_iops, rtag_bps, ptag;
+	} cases[] = {
+		/* 4 I/Os: 40 ms; 64 KiB once: 62.5 ms, less 10 ms. */
+		{ 0, 0, 40 * MSEC, 62500 * USEC, 52500 * USEC, 80 * MSEC, 125 * MSEC,
+		  4 * 104857600ULL },
+		{ 1, 1, 40 * MSEC, 62500 * USEC, 52500 * USEC, 80 * MSEC, 125 * MSEC,
+		  4 * 104857600ULL },
+		/* Multicast to 3 legs: 12 I/Os, 120 ms; the bytes once. */
+		{ 3, 1, 120 * MSEC, 62500 * USEC, 110 * MSEC, 240 * MSEC, 125 * MSEC,
+		  12 * 104857600ULL },
+		{ 3, 0, 120 * MSEC, 62500 * USEC, 110 * MSEC, 240 * MSEC, 125 * MSEC,
+		  12 * 104857600ULL },
+		/* From the host to 3 legs: the bytes 3 times, 187.5 ms. */
+		{ 3, 3, 120 * MSEC, 187500 * USEC, 177500 * USEC, 240 * MSEC, 375 * MSEC,
+		  12 * 104857600ULL },
+		{ 1, 3, 40 * MSEC, 187500 * USEC, 177500 * USEC, 80 * MSEC, 375 * MSEC,
+		  4 * 104857600ULL },
+		/* 8 legs from the host: 32 I/Os, 320 ms; 512 KiB, 500 ms. */
+		{ 8, 8, 320 * MSEC, 500 * MSEC, 490 * MSEC, 640 * MSEC, 1000 * MSEC,
+		  32 * 104857600ULL },
+	};
+	struct vio_qclass *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	struct vio_qos_params p;
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	qos_params(test, "iops=100 bps=1m res_iops=50 res_bps=512k iops_size=16k", &p);
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct vio_req rq = { .dir = VIO_DIR_WRITE, .bytes = 65536,
+				      .copies = cases[i].copies,
+				      .up_copies = cases[i].up_copies };
+
+		vio_qclass_init(c, &p);
+		KUNIT_EXPECT_EQ(test, vio_qclass_eligible(c, &rq), 0);
+		vio_qclass_charge(c, &rq, 0, 0, true, false);
+		KUNIT_EXPECT_EQ_MSG(test, c->avg_tat[VIO_LIM_IOPS], cases[i].iops_tat,
+				    "case %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, c->avg_tat[VIO_LIM_BPS], cases[i].bps_tat, "case %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, vio_qclass_eligible(c, &rq), cases[i].eligible,
+				    "case %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, c->rtag[VIO_RES_IOPS], cases[i].rtag_iops, "case %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, c->rtag[VIO_RES_BPS], cases[i].rtag_bps, "case %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, c->ptag, cases[i].ptag, "case %u", i);
+	}
+}
+
+/*
+ * iops=1000 is 1 ms per counted I/O; a write to 3 legs counts 3, so the
+ * n-th write (from 0) may go at 3n - 10 ms (the slack), and one due at
+ * the end of a run goes in that run: in the first second n = 0 to 336,
+ * 337 writes, then in the next nine seconds n = 337 to 3336, 3000: a
+ * third of the 1011 and 9000 writes to one leg (n - 10 <= 1000, then
+ * n = 1011 to 10010).
+ */
+static void vio_qos_limit_copies_test(struct kunit *test)
+{
+	static const struct {
+		const char *params;
+		u32 bytes;
+		u16 copies;
+		u64 first, next9;
+	} cases[] = {
+		{ "iops=1000", 4096, 3, 337, 3000 },
+		{ "iops=1000", 4096, 1, 1011, 9000 },
+		{ "iops=1000", 4096, 0, 1011, 9000 },
+		/*
+		 * iops_size=4k: a 16 KiB write counts 4, 12 on 3 legs, at
+		 * 12n - 10 ms: n = 0 to 84, 85; then n = 85 to 834, 750.
+		 */
+		{ "iops=1000 iops_size=4k", 16384, 3, 85, 750 },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct sim *sim = sim_new(test, 1, USEC, 1);
+
+		sim->c[0].rq.dir = VIO_DIR_WRITE;
+		sim->c[0].rq.bytes = cases[i].bytes;
+		sim->c[0].rq.copies = cases[i].copies;
+		sim_params(test, sim, 0, cases[i].params);
+		sim_start(sim, 0);
+		KUNIT_EXPECT_EQ_MSG(test, sim_run_for(sim, SEC, 0, NULL), cases[i].first,
+				    "case %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, sim_run_for(sim, 9 * SEC, 0, NULL), cases[i].next9,
+				    "case %u", i);
+	}
+}
+
+/*
+ * bps=3m of 64 KiB writes: 1/48 s each when they cross the host's link
+ * once, 48/s: the n-th at 20.83n - 10 ms, n = 0 to 48 in the first
+ * second (49), n = 49 to 528 in the next ten (480). 3 upstream copies
+ * are 3 x 64 KiB, 1/16 s, a third as many: 62.5n - 10 ms, n = 0 to 16
+ * (17), then n = 17 to 176 (160). Copies the switch makes cost no bytes.
+ */
+static void vio_qos_limit_up_copies_test(struct kunit *test)
+{
+	static const struct {
+		u16 copies, up_copies;
+		u64 first, next10;
+	} cases[] = {
+		{ 1, 1, 49, 480 },
+		{ 3, 1, 49, 480 },
+		{ 3, 3, 17, 160 },
+		{ 0, 3, 17, 160 },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct sim *sim = sim_new(test, 1, USEC, 1);
+
+		sim->c[0].rq.dir = VIO_DIR_WRITE;
+		sim->c[0].rq.bytes = 65536;
+		sim->c[0].rq.copies = cases[i].copies;
+		sim->c[0].rq.up_copies = cases[i].up_copies;
+		sim_params(test, sim, 0, "bps=3m");
+		sim_start(sim, 0);
+		KUNIT_EXPECT_EQ_MSG(test, sim_run_for(sim, SEC, 0, NULL), cases[i].first,
+				    "case %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, sim_run_for(sim, 10 * SEC, 0, NULL), cases[i].next10,
+				    "case %u", i);
+	}
+}
+
 static struct kunit_case vio_qos_limit_test_cases[] = {
 	KUNIT_CASE_PARAM(vio_qos_limit_test, limit_gen_params),
 	KUNIT_CASE_PARAM(vio_qos_limit_dir_test, dir_gen_params),
@@ -1003,6 +1160,9 @@ static struct kunit_case vio_qos_limit_test_cases[] = {
 	KUNIT_CASE(vio_qos_burst_bytes_test),
 	KUNIT_CASE(vio_qos_burst_extreme_test),
 	KUNIT_CASE(vio_qos_pick_wake_test),
+	KUNIT_CASE(vio_qos_charge_copies_test),
+	KUNIT_CASE(vio_qos_limit_copies_test),
+	KUNIT_CASE(vio_qos_limit_up_copies_test),
 	{}
 };
 
@@ -1074,6 +1234,30 @@ static void vio_qos_weight_iops_size_test(struct kunit *test)
 	expect_share(test, "64k class, counted", sim->c[0].units,
 		     sim->c[0].units + sim->c[1].units, 500, 10);
 	KUNIT_EXPECT_EQ(test, sim->c[0].units, 16 * sim->c[0].total);
+	KUNIT_EXPECT_EQ(test, sim->c[1].units, sim->c[1].total);
+}
+
+/*
+ * Same weight: a class of writes to 3 legs counts 3 per write, so it gets
+ * a third of the writes of a class of reads, the same counted I/Os: of
+ * the 10000 requests of 10 s, x writes and 3x reads, x = 2500.
+ */
+static void vio_qos_weight_copies_test(struct kunit *test)
+{
+	struct sim *sim = sim_new(test, 2, MSEC, 1);
+	u64 total;
+
+	sim->c[0].rq.dir = VIO_DIR_WRITE;
+	sim->c[0].rq.copies = 3;
+	sim_start(sim, 0);
+	sim_start(sim, 1);
+	sim_run(sim, 10 * SEC);
+	total = sim->c[0].total + sim->c[1].total;
+	expect_near(test, "device busy", total, 10000, 1);
+	expect_near(test, "writes to 3 legs", sim->c[0].total, 2500, 25);
+	expect_share(test, "counted", sim->c[0].units, sim->c[0].units + sim->c[1].units,
+		     500, 10);
+	KUNIT_EXPECT_EQ(test, sim->c[0].units, 3 * sim->c[0].total);
 	KUNIT_EXPECT_EQ(test, sim->c[1].units, sim->c[1].total);
 }
 
@@ -1241,6 +1425,7 @@ static struct kunit_case vio_qos_weight_test_cases[] = {
 	KUNIT_CASE(vio_qos_weight_test),
 	KUNIT_CASE(vio_qos_weight_depth_test),
 	KUNIT_CASE(vio_qos_weight_iops_size_test),
+	KUNIT_CASE(vio_qos_weight_copies_test),
 	KUNIT_CASE(vio_qos_idle_test),
 	KUNIT_CASE(vio_qos_demand_test),
 	KUNIT_CASE(vio_qos_no_starvation_test),

@@ -377,11 +377,251 @@ static void vio_parse_table_mirror_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, args->features, c->features);
 }
 
+/* ---- The fabric ---- */
+
+#define LINK_DEF	{ 3, 4, 256, 1000, 64 }
+#define LEGS3		"3 a 0 b 0 c 0"
+#define FAB		VIO_F_FABRIC
+#define FAB_HOST	VIO_F_FABRIC_HOST
+#define FAB_USAGE	"Feature 'fabric' needs <#specs> <upstream spec> <port spec>..."
+#define NSPECS		"Feature 'fabric': invalid number of link specs "
+#define UP_KEYS		"(expected gen, width, mps, lat_ns)"
+#define PORT_KEYS	"(expected gen, width, mps, lat_ns or credits)"
+#define UP_MAX		"mps=4096,gen=5,width=16,lat_ns=10000000"
+
+struct fabric_case {
+	const char *line;
+	const char *error;	/* the exact message; NULL: valid */
+	/* For valid lines: */
+	unsigned int nr_arrays;
+	unsigned long features;
+	struct vio_link_params up;
+	struct vio_link_params port[3];	/* of the arrays; the others: defaults */
+};
+
+static const struct fabric_case fabric_cases[] = {
+	/* Without the feature, every link is at the defaults. */
+	{ "linear 0 1 a 0", NULL, 1, 0, LINK_DEF, { LINK_DEF } },
+	{ "stripe 1 8 " LEGS3 " 0", NULL, 3, 0, LINK_DEF, { LINK_DEF, LINK_DEF, LINK_DEF } },
+	{ "linear 0 1 a 0 1 fabric_host", NULL, 1, FAB_HOST, LINK_DEF, { LINK_DEF } },
+
+	/* Two specs: the upstream link's, and one for every port. */
+	{ "linear 0 1 a 0 4 fabric 2 gen=1 gen=2", NULL, 1, FAB,
+	  { 1, 4, 256, 1000, 64 }, { { 2, 4, 256, 1000, 64 } } },
+	{ "stripe 1 8 " LEGS3 " 4 fabric 2 gen=5,width=16 credits=8,mps=128", NULL, 3, FAB,
+	  { 5, 16, 256, 1000, 64 },
+	  { { 3, 4, 128, 1000, 8 }, { 3, 4, 128, 1000, 8 }, { 3, 4, 128, 1000, 8 } } },
+	{ "stripe 1 8 " LEGS3 " 4 fabric 2 " UP_MAX " credits=4096,lat_ns=0", NULL, 3, FAB,
+	  { 5, 16, 4096, 10000000, 64 },
+	  { { 3, 4, 256, 0, 4096 }, { 3, 4, 256, 0, 4096 }, { 3, 4, 256, 0, 4096 } } },
+	{ "linear 0 1 a 0 4 fabric 02 gen=1 gen=1", NULL, 1, FAB,
+	  { 1, 4, 256, 1000, 64 }, { { 1, 4, 256, 1000, 64 } } },
+	/* 1 + #arrays specs: one per array, in array order. */
+	{ "stripe 1 8 " LEGS3 " 6 fabric 4 lat_ns=0 gen=1 gen=2 gen=4,credits=1", NULL, 3, FAB,
+	  { 3, 4, 256, 0, 64 },
+	  { { 1, 4, 256, 1000, 64 }, { 2, 4, 256, 1000, 64 }, { 4, 4, 256, 1000, 1 } } },
+	{ "linear 0 2 a 0 b 0 5 fabric 3 gen=3 width=1 width=2", NULL, 2, FAB,
+	  LINK_DEF, { { 3, 1, 256, 1000, 64 }, { 3, 2, 256, 1000, 64 } } },
+	/* With the other features, in any order. */
+	{ "linear 0 2 a 0 b 0 5 fabric 2 gen=2 width=1 fabric_host", NULL, 2, FAB | FAB_HOST,
+	  { 2, 4, 256, 1000, 64 }, { { 3, 1, 256, 1000, 64 }, { 3, 1, 256, 1000, 64 } } },
+	{ "linear 0 2 a 0 b 0 5 fabric_host fabric 2 gen=2 width=1", NULL, 2, FAB | FAB_HOST,
+	  { 2, 4, 256, 1000, 64 }, { { 3, 1, 256, 1000, 64 }, { 3, 1, 256, 1000, 64 } } },
+	{ "mirror 0 2 a 0 b 0 6 nosync fabric 2 gen=4 mps=512 fabric_host", NULL, 2,
+	  VIO_F_NOSYNC | FAB | FAB_HOST, { 4, 4, 256, 1000, 64 },
+	  { { 3, 4, 512, 1000, 64 }, { 3, 4, 512, 1000, 64 } } },
+	{ "linear 0 1 a 0 7 tag vm1 fabric 2 gen=2 gen=2 ignore_discard", NULL, 1,
+	  VIO_F_TAG | FAB | VIO_F_IGNORE_DISCARD, { 2, 4, 256, 1000, 64 },
+	  { { 2, 4, 256, 1000, 64 } } },
+
+	/* The number of specs. */
+	{ "linear 0 1 a 0 1 fabric", FAB_USAGE },
+	{ "linear 0 1 a 0 2 ignore_discard fabric", FAB_USAGE },
+	{ "linear 0 1 a 0 2 fabric 1", NSPECS "'1' (expected 2)" },
+	{ "linear 0 1 a 0 4 fabric 3 gen=1 gen=1", NSPECS "'3' (expected 2)" },
+	{ "stripe 1 8 " LEGS3 " 3 fabric 1 gen=1", NSPECS "'1' (expected 2 or 4)" },
+	{ "stripe 1 8 " LEGS3 " 5 fabric 3 gen=1 gen=1 gen=1", NSPECS "'3' (expected 2 or 4)" },
+	{ "stripe 1 8 " LEGS3 " 7 fabric 5 gen=1 gen=1 gen=1 gen=1 gen=1",
+	  NSPECS "'5' (expected 2 or 4)" },
+	{ "linear 0 2 a 0 b 0 6 fabric 4 gen=1 gen=1 gen=1 gen=1", NSPECS "'4' (expected 2 or 3)" },
+	{ "linear 0 1 a 0 4 fabric 0 gen=1 gen=1", NSPECS "'0' (expected 2)" },
+	{ "linear 0 1 a 0 4 fabric x gen=1 gen=1", NSPECS "'x' (expected 2)" },
+	{ "linear 0 1 a 0 4 fabric +2 gen=1 gen=1", NSPECS "'+2' (expected 2)" },
+	{ "linear 0 1 a 0 4 fabric -2 gen=1 gen=1", NSPECS "'-2' (expected 2)" },
+	{ "linear 0 1 a 0 4 fabric 2.0 gen=1 gen=1", NSPECS "'2.0' (expected 2)" },
+	{ "linear 0 1 a 0 4 fabric 4294967298 gen=1 gen=1",
+	  NSPECS "'4294967298' (expected 2)" },
+	{ "linear 0 1 a 0 3 fabric gen=1 gen=1", NSPECS "'gen=1' (expected 2)" },
+	/* Fewer specs than it says, within the feature group. */
+	{ "linear 0 1 a 0 2 fabric 2", "Feature 'fabric': expected 2 link specs, got 0" },
+	{ "linear 0 1 a 0 3 fabric 2 gen=1", "Feature 'fabric': expected 2 link specs, got 1" },
+	{ "linear 0 1 a 0 3 fabric 2 gen=1 gen=1",
+	  "Feature 'fabric': expected 2 link specs, got 1" },
+	{ "stripe 1 8 " LEGS3 " 5 fabric 4 gen=1 gen=1 gen=1",
+	  "Feature 'fabric': expected 4 link specs, got 3" },
+	{ "linear 0 1 a 0 5 fabric 2 gen=1 gen=1", "Expected 5 feature arguments, got 4" },
+
+	/* The specs themselves; the words after the count are specs. */
+	{ "linear 0 1 a 0 4 fabric 2 gen=6 gen=1", "Link gen '6' is not 1 to 5" },
+	{ "linear 0 1 a 0 4 fabric 2 gen=1 width=3", "Link width 3 is not 1, 2, 4, 8 or 16" },
+	{ "stripe 1 8 " LEGS3 " 6 fabric 4 gen=1 gen=1 gen=1 mps=64",
+	  "Link mps '64' is not 128 to 4096" },
+	{ "linear 0 1 a 0 4 fabric 2 gen=1 credits=0", "Link credits '0' is not 1 to 4096" },
+	{ "linear 0 1 a 0 4 fabric 2 credits=8 gen=1", "Unknown link key 'credits' " UP_KEYS },
+	{ "linear 0 1 a 0 4 fabric 2 gen=3,credits=64 gen=1",
+	  "Unknown link key 'credits' " UP_KEYS },
+	{ "linear 0 1 a 0 4 fabric 2 ignore_discard gen=1",
+	  "Unknown link key 'ignore_discard' " UP_KEYS },
+	{ "linear 0 1 a 0 4 fabric 2 gen=1 fabric_host",
+	  "Unknown link key 'fabric_host' " PORT_KEYS },
+	{ "linear 0 1 a 0 4 fabric 2 gen=1,gen=2 gen=1", "Link key 'gen' given twice" },
+	{ "linear 0 1 a 0 4 fabric 2 gen=1 gen=1,", "Unknown link key '' " PORT_KEYS },
+
+	/* Each feature once; what follows the group. */
+	{ "linear 0 1 a 0 8 fabric 2 gen=1 gen=1 fabric 2 gen=2 gen=2",
+	  "Feature 'fabric' given twice" },
+	{ "linear 0 1 a 0 2 fabric_host fabric_host", "Feature 'fabric_host' given twice" },
+	{ "linear 0 1 a 0 1 FABRIC", "Unknown feature 'FABRIC'" },
+	{ "linear 0 1 a 0 1 fabric-host", "Unknown feature 'fabric-host'" },
+	{ "linear 0 1 a 0 5 fabric 2 gen=1 gen=1 extra", "Unknown feature 'extra'" },
+	{ "linear 0 1 a 0 4 fabric 2 gen=1 gen=1 extra",
+	  "Unexpected argument 'extra' after the feature group" },
+	/* Up to 8 + 2 + DM_VIO_MAX_ARRAYS = 42 feature arguments. */
+	{ "linear 0 1 a 0 42 fabric 2 gen=1 gen=1", "Expected 42 feature arguments, got 4" },
+	{ "linear 0 1 a 0 43 fabric 2 gen=1 gen=1",
+	  "Invalid number of feature arguments '43' (expected 0 to 42)" },
+};
+
+static void fabric_case_desc(const struct fabric_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "\"%s\"", c->line);
+}
+
+KUNIT_ARRAY_PARAM(fabric, fabric_cases, fabric_case_desc);
+
+static void expect_link(struct kunit *test, const char *what, unsigned int i,
+			const struct vio_link_params *got,
+			const struct vio_link_params *want)
+{
+	KUNIT_EXPECT_EQ_MSG(test, got->gen, want->gen, "%s %u", what, i);
+	KUNIT_EXPECT_EQ_MSG(test, got->width, want->width, "%s %u", what, i);
+	KUNIT_EXPECT_EQ_MSG(test, got->mps, want->mps, "%s %u", what, i);
+	KUNIT_EXPECT_EQ_MSG(test, got->lat_ns, want->lat_ns, "%s %u", what, i);
+	KUNIT_EXPECT_EQ_MSG(test, got->credits, want->credits, "%s %u", what, i);
+}
+
+/* Lines with fabric features: the exact message, or every link. */
+static void vio_parse_table_fabric_test(struct kunit *test)
+{
+	const struct fabric_case *c = test->param_value;
+	const struct vio_link_params def = LINK_DEF;
+	struct vio_table_args *args;
+	char *argv[MAX_WORDS];
+	struct vio_err err = {};
+	unsigned int argc, i;
+	int r;
+
+	args = kunit_kzalloc(test, sizeof(*args), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, args);
+	argc = vio_split_words(test, c->line, argv, MAX_WORDS);
+	r = vio_parse_table(argc, argv, args, &err);
+
+	vio_expect_result(test, r, &err, c->error);
+	if (c->error) {
+		KUNIT_EXPECT_STREQ(test, err.msg, c->error);
+		return;
+	}
+	KUNIT_EXPECT_EQ(test, args->nr_arrays, c->nr_arrays);
+	KUNIT_EXPECT_EQ(test, args->features, c->features);
+	expect_link(test, "upstream", 0, &args->link_up, &c->up);
+	for (i = 0; i < DM_VIO_MAX_ARRAYS; i++)
+		expect_link(test, "port", i, &args->link_port[i],
+			    i < c->nr_arrays ? &c->port[i] : &def);
+}
+
+/* A word of up to 31 characters that lives as long as the test. */
+static __printf(2, 3) char *table_word(struct kunit *test, const char *fmt, ...)
+{
+	char *word = kunit_kzalloc(test, 32, GFP_KERNEL);
+	va_list ap;
+
+	if (word) {
+		va_start(ap, fmt);
+		vsnprintf(word, 32, fmt, ap);
+		va_end(ap);
+	}
+	return word;
+}
+
+/*
+ * The largest fabric: 32 arrays, a spec for each (credits and latency
+ * set to tell them apart), with every other feature a linear table can
+ * have: 35 + 1 + 1 + 2 = 39 feature arguments. Then the same arrays with
+ * one spec for every port.
+ */
+static void vio_parse_table_fabric_max_test(struct kunit *test)
+{
+	static const unsigned int specs[] = { 1 + DM_VIO_MAX_ARRAYS, 2 };
+	const struct vio_link_params def = LINK_DEF;
+	struct vio_table_args *args;
+	struct vio_err err = {};
+	unsigned int s, i, argc, nspecs;
+	char **argv;
+
+	args = kunit_kzalloc(test, sizeof(*args), GFP_KERNEL);
+	argv = kunit_kcalloc(test, 3 + 2 * DM_VIO_MAX_ARRAYS + 40, sizeof(*argv), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, args);
+	KUNIT_ASSERT_NOT_NULL(test, argv);
+	for (s = 0; s < ARRAY_SIZE(specs); s++) {
+		nspecs = specs[s];
+		argc = 0;
+		argv[argc++] = "linear";
+		argv[argc++] = "0";
+		argv[argc++] = "32";
+		for (i = 0; i < DM_VIO_MAX_ARRAYS; i++) {
+			argv[argc++] = table_word(test, "/dev/d%u", i);
+			argv[argc++] = "0";
+		}
+		argv[argc++] = table_word(test, "%u", nspecs + 6);
+		argv[argc++] = "ignore_discard";
+		argv[argc++] = "fabric";
+		argv[argc++] = table_word(test, "%u", nspecs);
+		argv[argc++] = "gen=5,width=16";
+		for (i = 0; i < nspecs - 1; i++)
+			argv[argc++] = table_word(test, "credits=%u,lat_ns=%u", i + 1, i);
+		argv[argc++] = "fabric_host";
+		argv[argc++] = "tag";
+		argv[argc++] = "vm";
+		for (i = 0; i < argc; i++)
+			KUNIT_ASSERT_NOT_NULL(test, argv[i]);
+
+		KUNIT_ASSERT_EQ_MSG(test, vio_parse_table(argc, argv, args, &err), 0,
+				    "%u specs: %s", nspecs, err.msg);
+		KUNIT_EXPECT_EQ(test, args->nr_arrays, DM_VIO_MAX_ARRAYS);
+		KUNIT_EXPECT_EQ(test, args->features,
+				VIO_F_IGNORE_DISCARD | FAB | FAB_HOST | VIO_F_TAG);
+		KUNIT_EXPECT_STREQ(test, args->tag, "vm");
+		KUNIT_EXPECT_EQ(test, args->link_up.gen, 5);
+		KUNIT_EXPECT_EQ(test, args->link_up.width, 16);
+		KUNIT_EXPECT_EQ(test, args->link_up.credits, def.credits);
+		for (i = 0; i < DM_VIO_MAX_ARRAYS; i++) {
+			/* Port i: credits i + 1, lat_ns i; or all as port 0. */
+			struct vio_link_params want = def;
+
+			want.credits = nspecs == 2 ? 1 : i + 1;
+			want.lat_ns = nspecs == 2 ? 0 : i;
+			expect_link(test, "port", i, &args->link_port[i], &want);
+		}
+	}
+}
+
 static struct kunit_case vio_table_test_cases[] = {
 	KUNIT_CASE_PARAM(vio_parse_table_test, table_gen_params),
 	KUNIT_CASE(vio_parse_table_arrays_test),
 	KUNIT_CASE(vio_parse_table_max_arrays_test),
 	KUNIT_CASE_PARAM(vio_parse_table_mirror_test, mirror_gen_params),
+	KUNIT_CASE_PARAM(vio_parse_table_fabric_test, fabric_gen_params),
+	KUNIT_CASE(vio_parse_table_fabric_max_test),
 	{}
 };
 
