@@ -31,8 +31,8 @@
  * replays. A write is a run of posted memory-write TLPs toward the array;
  * a read is header-only read requests toward the array (one per 512 B)
  * and completions with data toward the host (one per max payload of each
- * request's data; completions of different requests are never combined). An empty flush or a discard is one
- * header-only request.
+ * request's data; completions of different requests are never combined).
+ * An empty flush or a discard is one header-only request.
  */
 #ifndef DM_VIO_PCIE_H
 #define DM_VIO_PCIE_H
