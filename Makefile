@@ -18,7 +18,7 @@ DEB612_KDIR = $(shell ls -d /usr/src/linux-headers-6.12.*+deb12-amd64 2>/dev/nul
 KDIR ?= $(or $(wildcard /lib/modules/$(shell uname -r)/build),$(DEB612_KDIR))
 KREL = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 
-.PHONY: all modules clean install deps static kunit vmtest check demo bench bench-qos help
+.PHONY: all modules clean install deps static kunit vmtest check demo bench bench-qos bench-mirror help
 
 all: modules
 
@@ -61,17 +61,24 @@ demo: deps
 	$(MAKE) modules KDIR=$(DEB612_KDIR)
 	KDIR=$(DEB612_KDIR) tools/testing/vm/vm-run.sh -- bash tools/demo/demo.sh
 
-# dm-vio against dm-linear and the raw device, then the QoS benchmark;
-# one VM boot each (see tools/bench/README.md).
+# dm-vio against dm-linear and the raw device, then the QoS and the
+# mirror benchmarks; one VM boot each (see tools/bench/README.md).
 bench: deps
 	$(MAKE) modules KDIR=$(DEB612_KDIR)
 	KDIR=$(DEB612_KDIR) tools/testing/vm/vm-run.sh -m 3072 -- bash tools/bench/linear-overhead.sh
 	$(MAKE) bench-qos
+	$(MAKE) bench-mirror
 
 # QoS classes: limits (beside io.max), weights, reservation, burst.
 bench-qos: deps
 	$(MAKE) modules KDIR=$(DEB612_KDIR)
 	KDIR=$(DEB612_KDIR) tools/testing/vm/vm-run.sh -m 3072 -- bash tools/bench/qos.sh
+
+# Mirrors: dm-vio against md raid1, dm-raid1 and dm-raid (write IOPS),
+# and its read selectors against them with one slow leg (read p99).
+bench-mirror: deps
+	$(MAKE) modules KDIR=$(DEB612_KDIR)
+	KDIR=$(DEB612_KDIR) tools/testing/vm/vm-run.sh -m 3072 -- bash tools/bench/mirror.sh
 
 help:
 	@sed -n '3,12p' Makefile
