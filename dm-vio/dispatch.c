@@ -27,6 +27,7 @@
 #include <linux/workqueue.h>
 
 #include "vio.h"
+#include "vio_trace.h"
 
 /* Bios dispatched per run of the work item before it yields. */
 #define VIO_DISPATCH_BATCH	64
@@ -131,6 +132,13 @@ int vio_qos_map(struct vio_policy *pol, struct vio_tenant *t, struct bio *bio,
 	}
 	spin_unlock_irqrestore(&c->lock, flags);
 
+	if (trace_vio_defer_enabled())
+		trace_vio_defer(pol->devt, c->name, bio->bi_iter.bi_sector,
+				qio->req.bytes,
+				c->active ? "backlog" : READ_ONCE(pol->starved) ?
+				"depth" : vio_qclass_eligible(&c->qc, &qio->req) > now ?
+				"limit" : "depth");
+
 	spin_lock_irqsave(&pol->sched_lock, flags);
 	spin_lock(&c->lock);
 	bio_list_add(&c->queue, bio);
@@ -165,10 +173,13 @@ static struct bio *vio_class_pop(struct vio_policy *pol, struct vio_class *c,
 	return bio;
 }
 
-static void vio_dispatched(struct vio_class *c, struct bio *bio, u64 now)
+static void vio_dispatched(struct vio_class *c, struct bio *bio, u64 now,
+			   bool reserved)
 {
 	struct vio_qio *qio = vio_bio_qio(bio);
 
+	trace_vio_dispatch(c->pol->devt, c->name, bio->bi_iter.bi_sector,
+			   now - qio->arrival_ns, reserved);
 	this_cpu_inc(c->stats->throttled);
 	this_cpu_add(c->stats->throttled_ns, now - qio->arrival_ns);
 	this_cpu_inc(qio->tenant->stats->throttled);
@@ -193,7 +204,7 @@ static void vio_drain_all(struct vio_policy *pol, struct bio_list *out)
 		if (c->active)
 			vio_sched_activate(&pol->sched, &c->qc, &next, now);
 		spin_unlock(&c->lock);
-		vio_dispatched(c, bio, now);
+		vio_dispatched(c, bio, now, false);
 		bio_list_add(out, bio);
 	}
 }
@@ -243,7 +254,7 @@ static void vio_dispatch_work(struct work_struct *work)
 			this_cpu_inc(c->stats->res_met);
 		else if (vio_qclass_has_res(&c->qc))
 			this_cpu_inc(c->stats->res_missed);
-		vio_dispatched(c, bio, now);
+		vio_dispatched(c, bio, now, pick.reserved);
 		bio_list_add(&out, bio);
 		n++;
 	}

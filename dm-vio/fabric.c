@@ -21,6 +21,7 @@
 #include <linux/slab.h>
 
 #include "vio.h"
+#include "vio_trace.h"
 
 /* A leg's copy of a write; the bio is last (front_pad of the bio set). */
 struct vio_fab_clone {
@@ -204,6 +205,8 @@ bool vio_fabric_send(struct vio_c *vc, struct bio *bio,
 		return true;
 	}
 
+	trace_vio_fabric_wait(vc->devt, port, t > now ? t - now : 0,
+			      t <= now + VIO_FAB_SLACK_NS);
 	spin_lock_irqsave(&pl->lock, flags);
 	bio_list_add(&pl->waiting, bio);
 	pl->nr_waiting++;
@@ -555,10 +558,11 @@ bool vio_fabric_is_message(const char *verb)
 }
 
 /* "fabric stats": one line per link, key=value, for scripts. */
-static int vio_fabric_stats(struct vio_fabric *f, char *result,
-			    unsigned int maxlen)
+void vio_fabric_stats(struct vio_c *vc, const char *prefix, char *result,
+		      unsigned int maxlen, unsigned int *psz)
 {
-	unsigned int sz = 0, i;
+	struct vio_fabric *f = vc->fab;
+	unsigned int sz = *psz, i;
 
 	for (i = 0; i <= f->nr_ports; i++) {
 		const struct vio_link *l = i ? &f->ports[i - 1] : &f->up;
@@ -570,9 +574,9 @@ static int vio_fabric_stats(struct vio_fabric *f, char *result,
 		vio_link_format(&p, i, spec, sizeof(spec));
 		vio_link_read_stats(l, &s);
 		if (i)
-			DMEMIT("port%u", i - 1);
+			DMEMIT("%sport%u", prefix, i - 1);
 		else
-			DMEMIT("up");
+			DMEMIT("%sup", prefix);
 		DMEMIT(" %s model_bps=%llu requests=%llu", spec,
 		       vio_link_bytes_per_sec(&p), s.requests);
 		DMEMIT(" payload_bytes=%llu wire_bytes=%llu tlps=%llu",
@@ -586,7 +590,7 @@ static int vio_fabric_stats(struct vio_fabric *f, char *result,
 		       i ? atomic_read(&l->inflight) : 0,
 		       i ? atomic_read(&l->max_inflight) : 0);
 	}
-	return 1;	/* the result buffer holds the answer */
+	*psz = sz;
 }
 
 /*
@@ -620,7 +624,10 @@ int vio_fabric_message(struct vio_c *vc, unsigned int argc, char **argv,
 			   !strcmp(argv[2], "host")) {
 			WRITE_ONCE(f->host_mode, true);
 		} else if (argc == 2 && !strcmp(argv[1], "stats")) {
-			return vio_fabric_stats(f, result, maxlen);
+			unsigned int sz = 0;
+
+			vio_fabric_stats(vc, "", result, maxlen, &sz);
+			return 1;	/* the result buffer holds the answer */
 		} else {
 			return vio_err(err,
 				       "Usage: fabric on|off|stats, fabric mode multicast|host");

@@ -115,6 +115,8 @@ void vio_fabric_table(struct vio_c *vc, char *result, unsigned int maxlen,
 		      unsigned int *sz);
 unsigned int vio_fabric_table_words(struct vio_c *vc);
 bool vio_fabric_is_message(const char *verb);
+void vio_fabric_stats(struct vio_c *vc, const char *prefix, char *result,
+		      unsigned int maxlen, unsigned int *psz);
 int vio_fabric_message(struct vio_c *vc, unsigned int argc, char **argv,
 		       char *result, unsigned int maxlen, struct vio_err *err);
 

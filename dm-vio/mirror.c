@@ -29,6 +29,7 @@
 
 #include "compat.h"
 #include "vio.h"
+#include "vio_trace.h"
 
 /* Regions copied per run of the resync work before it yields. */
 #define VIO_RESYNC_BATCH	16
@@ -133,6 +134,7 @@ static bool vio_mirror_fail_leg(struct vio_c *vc, unsigned int leg,
 	}
 	vio_leg_set_state(vc, leg, DM_VIO_ARRAY_FAILED);
 	spin_unlock_irqrestore(&m->lock, flags);
+	trace_vio_leg_state(vc->devt, leg, state, DM_VIO_ARRAY_FAILED, why);
 
 	DMERR("%s: array %u (%s) failed on a %s; the mirror is degraded",
 	      vio_dev_name(vc), leg, vc->arrays[leg].dev->name, why);
@@ -210,33 +212,42 @@ static int vio_mirror_kill(struct bio *bio)
 	return DM_MAPIO_SUBMITTED;
 }
 
-/* The legs a read may go to: in sync, and as its class prefers. */
+/*
+ * The legs a read may go to: in sync, and as its class prefers. @why says
+ * which rule chose them, for the trace.
+ */
 static unsigned long vio_read_candidates(struct vio_mirror *m,
-					 struct vio_io *io)
+					 struct vio_io *io, const char **why)
 {
 	unsigned long insync = READ_ONCE(m->insync), cand;
 	struct vio_class *c = io->q.cls;
 	u32 prefer, avoid;
 
+	*why = "in-sync";
 	if (!c)
 		return insync;
 	prefer = READ_ONCE(c->qc.p.prefer);
 	avoid = READ_ONCE(c->qc.p.avoid);
 	if (prefer) {
 		cand = insync & prefer;
+		*why = "preferred";
 		if (cand)
 			return cand;
 	}
 	if (avoid) {
 		cand = insync & ~(unsigned long)avoid;
 		if (cand) {
+			*why = prefer ? "fallback-not-avoided" : "not-avoided";
 			if (prefer)
 				atomic64_inc(&m->fallbacks);
 			return cand;
 		}
 	}
-	if (prefer || avoid)
+	*why = "in-sync";
+	if (prefer || avoid) {
+		*why = "fallback";
 		atomic64_inc(&m->fallbacks);
+	}
 	return insync;
 }
 
@@ -245,8 +256,10 @@ static int vio_mirror_read(struct vio_c *vc, struct bio *bio,
 {
 	struct vio_mirror *m = vc->mirror;
 	struct vio_leg_load load[DM_VIO_MIRROR_MAX_LEGS] = {};
-	unsigned long cand = vio_read_candidates(m, io);
+	const char *why;
+	unsigned long cand = vio_read_candidates(m, io, &why);
 	u64 now = ktime_get_ns();
+	const struct vio_selector_ops *sel;
 	struct vio_array *a;
 	unsigned int i;
 
@@ -261,7 +274,9 @@ static int vio_mirror_read(struct vio_c *vc, struct bio *bio,
 		load[i].ewma_ns = READ_ONCE(l->ewma_ns);
 		load[i].last_done_ns = READ_ONCE(l->last_done_ns);
 	}
-	i = vio_selectors[READ_ONCE(m->selector)].select(load, cand, now);
+	sel = &vio_selectors[READ_ONCE(m->selector)];
+	i = sel->select(load, cand, now);
+	trace_vio_route(vc->devt, io->sector, i, sel->name, why);
 
 	a = &vc->arrays[i];
 	atomic64_inc(&a->leg.served);
@@ -607,6 +622,9 @@ static void vio_resync_work(struct work_struct *work)
 			    !atomic_long_read(&l->nr_dirty)) {
 				vio_leg_level_served(vc, leg);
 				vio_leg_set_state(vc, leg, DM_VIO_ARRAY_ALIVE);
+				trace_vio_leg_state(vc->devt, leg,
+						    DM_VIO_ARRAY_RECOVERING,
+						    DM_VIO_ARRAY_ALIVE, "resynced");
 			}
 			spin_unlock_irq(&m->lock);
 			DMINFO("%s: array %u (%s) is in sync", vio_dev_name(vc),
@@ -864,6 +882,8 @@ int vio_mirror_message(struct vio_c *vc, unsigned int argc, char **argv,
 	}
 	vio_leg_set_state(vc, leg, DM_VIO_ARRAY_RECOVERING);
 	spin_unlock_irq(&m->lock);
+	trace_vio_leg_state(vc->devt, leg, DM_VIO_ARRAY_FAILED,
+			    DM_VIO_ARRAY_RECOVERING, "reinstate");
 
 	/* Every write that saw the leg failed has marked its regions now. */
 	synchronize_rcu();

@@ -34,6 +34,7 @@
 #include "compat.h"
 #include "policy.h"
 #include "vio.h"
+#include "vio_trace.h"
 
 /* Tenants with no I/O for this long are forgotten (and re-created later). */
 #define VIO_TENANT_IDLE		(10 * 60 * HZ)
@@ -160,9 +161,11 @@ static void vio_tenant_classify(struct vio_policy *pol, struct vio_tenant *t)
 {
 	/* Pairs with the release in vio_reclassify_all(): rules, then gen. */
 	unsigned int gen = smp_load_acquire(&pol->gen);
+	struct vio_class *c = vio_classify(pol, t->path, t->vm);
 
-	rcu_assign_pointer(t->cls, vio_classify(pol, t->path, t->vm));
+	rcu_assign_pointer(t->cls, c);
 	WRITE_ONCE(t->gen, gen);
+	trace_vio_classify(pol->devt, t->id, t->vm[0] ? t->vm : "-", c->name);
 }
 
 /**
@@ -424,6 +427,7 @@ static struct vio_policy *vio_policy_alloc(struct mapped_device *md,
 	if (!pol)
 		return NULL;
 	pol->md = md;
+	pol->devt = disk_devt(dm_disk(md));
 	strscpy(pol->name, name, sizeof(pol->name));
 	mutex_init(&pol->lock);
 	pol->depth = VIO_DEPTH_DEFAULT;
@@ -651,9 +655,10 @@ static unsigned int vio_emit_stats(const struct vio_qstats *s, char *buf,
 #define EMIT(...) (sz += scnprintf(result + sz, maxlen - sz, __VA_ARGS__))
 
 static void vio_msg_class_list(struct vio_policy *pol, bool stats,
-			       char *result, unsigned int maxlen)
+			       const char *prefix, char *result,
+			       unsigned int maxlen, unsigned int *psz)
 {
-	unsigned int i, sz = 0;
+	unsigned int i, sz = *psz;
 	struct vio_qstats s;
 
 	for (i = 0; i < VIO_MAX_CLASSES; i++) {
@@ -661,7 +666,7 @@ static void vio_msg_class_list(struct vio_policy *pol, bool stats,
 
 		if (!c)
 			continue;
-		EMIT("%s", c->name);
+		EMIT("%s%s", prefix, c->name);
 		if (stats) {
 			vio_qstats_read(c->stats, &s);
 			EMIT(" queued=%u ", READ_ONCE(c->nr_queued));
@@ -672,6 +677,7 @@ static void vio_msg_class_list(struct vio_policy *pol, bool stats,
 		}
 		EMIT("\n");
 	}
+	*psz = sz;
 }
 
 static int vio_rules_replace(struct vio_policy *pol, const struct vio_rules *old,
@@ -761,40 +767,44 @@ static int vio_msg_rule(struct vio_policy *pol, unsigned int argc, char **argv,
 	return vio_rules_replace(pol, rules, -1, pos, &rule);
 }
 
-static void vio_emit_tenant(struct vio_tenant *t, const char *kind,
-			    char *result, unsigned int maxlen, unsigned int *psz)
+static void vio_emit_tenant(struct vio_tenant *t, const char *prefix,
+			    const char *kind, char *result, unsigned int maxlen,
+			    unsigned int *psz)
 {
 	unsigned int sz = *psz;
 	struct vio_class *c = vio_tenant_class(t->pol, t);
 	struct vio_qstats s;
 
 	vio_qstats_read(t->stats, &s);
-	EMIT("%s %llu %s vm=%s ", kind, t->id, c->name, t->vm[0] ? t->vm : "-");
+	EMIT("%s%s %llu %s vm=%s ", prefix, kind, t->id, c->name,
+	     t->vm[0] ? t->vm : "-");
 	sz += vio_emit_stats(&s, result + sz, maxlen - sz);
 	EMIT(" path=%s\n", t->path[0] ? t->path : "-");
 	*psz = sz;
 }
 
 static void vio_msg_tenant_list(struct vio_policy *pol, struct vio_c *vc,
-				char *result, unsigned int maxlen)
+				const char *prefix, char *result,
+				unsigned int maxlen, unsigned int *psz)
 {
 	struct rhashtable_iter iter;
 	struct vio_tenant *t;
-	unsigned int sz = 0;
+	unsigned int sz = *psz;
 
 	rcu_read_lock();
 	if (vc->tagged)
-		vio_emit_tenant(vc->tagged, "tag", result, maxlen, &sz);
-	vio_emit_tenant(pol->root, "root", result, maxlen, &sz);
+		vio_emit_tenant(vc->tagged, prefix, "tag", result, maxlen, &sz);
+	vio_emit_tenant(pol->root, prefix, "root", result, maxlen, &sz);
 	rcu_read_unlock();
 
 	rhashtable_walk_enter(&pol->tenants, &iter);
 	rhashtable_walk_start(&iter);
 	while ((t = rhashtable_walk_next(&iter)))
 		if (!IS_ERR(t))
-			vio_emit_tenant(t, "cgroup", result, maxlen, &sz);
+			vio_emit_tenant(t, prefix, "cgroup", result, maxlen, &sz);
 	rhashtable_walk_stop(&iter);
 	rhashtable_walk_exit(&iter);
+	*psz = sz;
 }
 
 static int vio_msg_capacity(struct vio_policy *pol, unsigned int argc,
@@ -830,12 +840,13 @@ static int vio_msg_capacity(struct vio_policy *pol, unsigned int argc,
 	return 0;
 }
 
-static void vio_msg_qos(struct vio_policy *pol, char *result, unsigned int maxlen)
+static void vio_msg_qos(struct vio_policy *pol, const char *prefix,
+			char *result, unsigned int maxlen, unsigned int *psz)
 {
 	struct vio_rules *rules = rcu_dereference_protected(pol->rules,
 							    lockdep_is_held(&pol->lock));
 	u64 res[VIO_NR_RES] = {};
-	unsigned int i, k, n = 0, sz = 0;
+	unsigned int i, k, n = 0, sz = *psz;
 
 	for (i = 0; i < VIO_MAX_CLASSES; i++) {
 		if (!pol->classes[i])
@@ -844,13 +855,25 @@ static void vio_msg_qos(struct vio_policy *pol, char *result, unsigned int maxle
 		for (k = 0; k < VIO_NR_RES; k++)
 			res[k] += pol->classes[i]->qc.p.res[k];
 	}
-	EMIT("qos=%s capacity_iops=%llu capacity_bps=%llu ",
+	EMIT("%sqos=%s capacity_iops=%llu capacity_bps=%llu ", prefix,
 	     READ_ONCE(pol->qos_on) ? "on" : "off", pol->cap_iops, pol->cap_bps);
 	EMIT("reserved_iops=%llu reserved_bps=%llu depth=%u inflight=%d queued=%d ",
 	     res[0], res[1], pol->depth, atomic_read(&pol->inflight),
 	     atomic_read(&pol->queued));
 	EMIT("classes=%u rules=%u tenants=%d\n", n, rules ? rules->nr : 0,
 	     atomic_read(&pol->nr_tenants));
+	*psz = sz;
+}
+
+/* The policy's part of the "stats" message: qos, class and tenant lines. */
+void vio_policy_stats(struct vio_policy *pol, struct vio_c *vc, char *result,
+		      unsigned int maxlen, unsigned int *psz)
+{
+	mutex_lock(&pol->lock);
+	vio_msg_qos(pol, "qos ", result, maxlen, psz);
+	vio_msg_class_list(pol, true, "class ", result, maxlen, psz);
+	vio_msg_tenant_list(pol, vc, "tenant ", result, maxlen, psz);
+	mutex_unlock(&pol->lock);
 }
 
 /* The QoS part of the INFO status line (see vio_status()). */
@@ -910,7 +933,9 @@ int vio_policy_message(struct vio_policy *pol, struct vio_c *vc,
 		} else if (!strcmp(v, "delete")) {
 			r = vio_msg_class_delete(pol, argc - 2, argv + 2, &gone, err);
 		} else if ((!strcmp(v, "list") || !strcmp(v, "stats")) && argc == 2) {
-			vio_msg_class_list(pol, v[0] == 's', result, maxlen);
+			unsigned int sz = 0;
+
+			vio_msg_class_list(pol, v[0] == 's', "", result, maxlen, &sz);
 			list = true;
 		} else {
 			r = vio_err(err,
@@ -924,7 +949,9 @@ int vio_policy_message(struct vio_policy *pol, struct vio_c *vc,
 		list = r == 1;
 	} else if (!strcmp(argv[0], "tenant")) {
 		if (argc == 2 && !strcmp(argv[1], "list")) {
-			vio_msg_tenant_list(pol, vc, result, maxlen);
+			unsigned int sz = 0;
+
+			vio_msg_tenant_list(pol, vc, "", result, maxlen, &sz);
 			list = true;
 		} else {
 			r = vio_err(err, "Usage: tenant list");
@@ -944,7 +971,9 @@ int vio_policy_message(struct vio_policy *pol, struct vio_c *vc,
 		}
 	} else if (!strcmp(argv[0], "qos")) {
 		if (argc == 1) {
-			vio_msg_qos(pol, result, maxlen);
+			unsigned int sz = 0;
+
+			vio_msg_qos(pol, "", result, maxlen, &sz);
 			list = true;
 		} else {
 			r = vio_err(err, "Usage: qos (no arguments)");

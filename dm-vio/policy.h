@@ -124,6 +124,7 @@ struct vio_policy {
 	struct mapped_device *md;
 	unsigned int users;		/* tables of md; registry lock */
 	char name[16];			/* dm-N, for log lines */
+	dev_t devt;			/* for trace events */
 
 	struct mutex lock;		/* configuration, see above */
 	struct vio_class *classes[VIO_MAX_CLASSES];	/* [0] is "default" */
@@ -168,6 +169,8 @@ struct vio_c;
 
 struct vio_policy *vio_policy_get(struct dm_target *ti, struct vio_err *err);
 void vio_policy_put(struct vio_policy *pol);
+void vio_policy_stats(struct vio_policy *pol, struct vio_c *vc, char *result,
+		      unsigned int maxlen, unsigned int *psz);
 int vio_policy_message(struct vio_policy *pol, struct vio_c *vc,
 		       unsigned int argc, char **argv, char *result,
 		       unsigned int maxlen, struct vio_err *err);

@@ -19,11 +19,15 @@
 #include <linux/atomic.h>
 #include <linux/bio.h>
 #include <linux/blkdev.h>
+#include <linux/blktrace_api.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 
 #include "compat.h"
 #include "vio.h"
+
+#define CREATE_TRACE_POINTS
+#include "vio_trace.h"
 
 /*
  * ti->error must outlive the constructor: dm prints it right after ctr
@@ -139,6 +143,8 @@ static int vio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad_args;
 	}
 	vc->ti = ti;
+	vc->devt = disk_devt(dm_disk(dm_table_get_md(ti->table)));
+	vc->queue = dm_disk(dm_table_get_md(ti->table))->queue;
 	vc->nr_arrays = args->nr_arrays;
 	vc->features = args->features;
 	vc->chunk_sectors = args->chunk_sectors;
@@ -170,6 +176,13 @@ static int vio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		r = vio_mirror_init(vc, args, &err);
 		if (r)
 			goto bad;
+		/*
+		 * A mirror picks its leg after QoS, so the clone has no array
+		 * yet when its tenant is looked up: have dm associate it with
+		 * the submitter's cgroup on the volume itself (as remapping to
+		 * an array does for linear and stripe).
+		 */
+		ti->needs_bio_set_dev = true;
 	}
 	r = vio_fabric_init(vc, args, &err);
 	if (r)
@@ -308,11 +321,38 @@ static void vio_mirror_prep(struct vio_c *vc, struct bio *bio,
 	}
 }
 
+/*
+ * With blktrace running on the volume, note who issued each bio and the
+ * class it was charged to: "vio <sector>+<sectors> tenant=<id> vm=<name>
+ * class=<name>" next to the bio's queue and remap events.
+ */
+static void vio_blktrace_note(struct vio_c *vc, sector_t sector,
+			      unsigned int sectors, struct vio_tenant *t,
+			      struct vio_class *c)
+{
+#ifdef CONFIG_BLK_DEV_IO_TRACE
+	char who[24];
+
+	if (likely(!rcu_access_pointer(vc->queue->blk_trace)))
+		return;
+	if (t == vc->tagged)
+		strscpy(who, "tag", sizeof(who));
+	else if (!t->id)
+		strscpy(who, "root", sizeof(who));
+	else
+		snprintf(who, sizeof(who), "%llu", t->id);
+	blk_add_trace_msg(vc->queue, "vio %llu+%u tenant=%s vm=%s class=%s",
+			  (unsigned long long)sector, sectors, who,
+			  t->vm[0] ? t->vm : "-", c->name);
+#endif
+}
+
 /* Remap, then let the bio's tenant and class decide when it goes. */
 static int vio_map(struct dm_target *ti, struct bio *bio)
 {
 	struct vio_c *vc = ti->private;
 	struct vio_io *io = dm_per_bio_data(bio, sizeof(*io));
+	sector_t sector = bio->bi_iter.bi_sector;
 	struct vio_tenant *t;
 	int r;
 
@@ -335,6 +375,7 @@ static int vio_map(struct dm_target *ti, struct bio *bio)
 	rcu_read_lock();
 	t = vc->tagged ?: vio_tenant_of_bio(vc->pol, bio);
 	r = vio_qos_map(vc->pol, t, bio, &io->q, dm_bio_get_target_bio_nr(bio));
+	vio_blktrace_note(vc, sector, bio_sectors(bio), t, io->q.cls);
 	rcu_read_unlock();
 	if (r != DM_MAPIO_REMAPPED)
 		return r;
@@ -556,6 +597,60 @@ static void vio_status(struct dm_target *ti, status_type_t type,
 	}
 }
 
+static const char * const vio_counter_names[DM_VIO_NR_ARRAY_COUNTERS] = {
+	"reads", "writes", "read_sectors", "write_sectors", "discards",
+	"flushes", "errors",
+};
+
+/*
+ * "stats": every counter in one block, one object per line, each a kind,
+ * usually a name, and key=value pairs (documented in dm-vio.rst):
+ *
+ *   volume layout=... arrays=... fabric=on|off
+ *   array <i> dev=<maj:min> state=<A|a|D> reads=... errors=...
+ *         [mirror: inflight= service_us= weight= in_sync_regions=]
+ *   mirror selector=... region_sectors=... regions=... fallbacks=...
+ *   qos qos=on|off capacity_iops=... classes=... rules=... tenants=...
+ *   class <name> queued=... reads=... lat_hist=<22 counts>
+ *   tenant <root|tag|cgroup> <id> <class> vm=... ... path=...
+ *   link <up|port<i>> gen=...,... model_bps=... tlps=... max_inflight=...
+ */
+static int vio_stats_message(struct vio_c *vc, char *result,
+			     unsigned int maxlen)
+{
+	u64 ctr[DM_VIO_NR_ARRAY_COUNTERS];
+	unsigned int sz = 0, i, k;
+
+	DMEMIT("volume layout=%s arrays=%u fabric=%s\n",
+	       vio_layout_name(vc->geom.layout), vc->nr_arrays,
+	       READ_ONCE(vc->fab->on) ? "on" : "off");
+	for (i = 0; i < vc->nr_arrays; i++) {
+		struct vio_array *a = &vc->arrays[i];
+
+		vio_array_read_stats(a, ctr);
+		DMEMIT("array %u dev=%s state=%c", i, a->dev->name,
+		       vio_leg_state(vc, i));
+		for (k = 0; k < DM_VIO_NR_ARRAY_COUNTERS; k++)
+			DMEMIT(" %s=%llu", vio_counter_names[k], ctr[k]);
+		if (vc->mirror)
+			DMEMIT(" inflight=%d service_us=%llu weight=%u in_sync_regions=%lu",
+			       atomic_read(&a->leg.inflight),
+			       READ_ONCE(a->leg.ewma_ns) / NSEC_PER_USEC,
+			       READ_ONCE(a->leg.weight),
+			       vc->mirror->nr_regions -
+			       atomic_long_read(&a->leg.nr_dirty));
+		DMEMIT("\n");
+	}
+	if (vc->mirror)
+		DMEMIT("mirror selector=%s region_sectors=%u regions=%lu fallbacks=%llu\n",
+		       vio_selectors[READ_ONCE(vc->mirror->selector)].name,
+		       1U << vc->mirror->region_shift, vc->mirror->nr_regions,
+		       (unsigned long long)atomic64_read(&vc->mirror->fallbacks));
+	vio_policy_stats(vc->pol, vc, result, maxlen, &sz);
+	vio_fabric_stats(vc, "link ", result, maxlen, &sz);
+	return 1;	/* the result buffer holds the answer */
+}
+
 /*
  * Messages configure the device's policy (policy.c has the grammar). A
  * refused message logs one line naming the device and the reason, and
@@ -568,7 +663,11 @@ static int vio_message(struct dm_target *ti, unsigned int argc, char **argv,
 	struct vio_err err = {};
 	int r;
 
-	if (vio_mirror_is_message(argv[0]))
+	if (!strcmp(argv[0], "stats") && argc == 1)
+		return vio_stats_message(vc, result, maxlen);
+	if (!strcmp(argv[0], "stats"))
+		r = vio_err(&err, "Usage: stats (no arguments)");
+	else if (vio_mirror_is_message(argv[0]))
 		r = vio_mirror_message(vc, argc, argv, &err);
 	else if (vio_fabric_is_message(argv[0]))
 		r = vio_fabric_message(vc, argc, argv, result, maxlen, &err);

@@ -36,6 +36,8 @@ struct vio_array {
 
 struct vio_c {
 	struct dm_target *ti;
+	dev_t devt;			/* the dm device, for traces */
+	struct request_queue *queue;	/* its queue, for blktrace notes */
 	struct vio_geom geom;
 	unsigned long features;		/* VIO_F_* */
 	u32 chunk_sectors;		/* as given in the table (stripe) */
