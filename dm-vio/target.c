@@ -385,6 +385,8 @@ static int vio_map(struct dm_target *ti, struct bio *bio)
 			return r;
 	}
 	/* Through the fabric: now, or when its modelled transfer is done. */
+	if (likely(!READ_ONCE(vc->fab->on)))
+		return DM_MAPIO_REMAPPED;
 	return vio_fabric_send(vc, bio, &io->fab, io->array) ?
 	       DM_MAPIO_REMAPPED : DM_MAPIO_SUBMITTED;
 }
@@ -411,7 +413,8 @@ static int vio_end_io(struct dm_target *ti, struct bio *bio,
 	 * retry, BLK_STS_NOTSUPP answers an operation the array lacks (the
 	 * block layer then falls back, e.g. from write-zeroes to writes).
 	 */
-	vio_fabric_done(vc, &io->fab);
+	if (unlikely(io->fab.held))
+		vio_fabric_done(vc, &io->fab);
 	if (vc->mirror) {
 		int r = vio_mirror_end_io(vc, bio, io, error);
 
