@@ -3,7 +3,8 @@
 # dm-vio: out-of-tree build wrapper (see Documentation/kbuild/modules.rst).
 #
 #   make                 build dm-vio/dm-vio.ko for KDIR
-#   make install         install the module (modules_install + depmod)
+#   make install         install the module (modules_install + depmod) and dmvio
+#   make tools           build the dmvio command-line tool (tools/dmvio)
 #   make demo            install what is missing, build, show dm-vio in a VM
 #   make check           build + static checks + KUnit + VM integration tests
 #
@@ -29,17 +30,26 @@ modules:
 clean:
 	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	rm -f dm-vio/*.o dm-vio/*.ko dm-vio/*.mod* dm-vio/.*.cmd
+	$(MAKE) -C tools/dmvio clean
 
-# INSTALL_MOD_PATH (as for the kernel) installs into a staging root.
+# INSTALL_MOD_PATH (as for the kernel) installs into a staging root;
+# dmvio goes to $(DESTDIR)/usr/local/sbin, its man page to share/man/man8.
 install: modules
 	$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_DM_VIO=m modules_install
 	depmod -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(KREL)
+	$(MAKE) -C tools/dmvio install
+
+# The dmvio command-line tool (libdevmapper, libsmartcols).
+.PHONY: tools
+tools:
+	$(MAKE) -C tools/dmvio
 
 deps:
 	bash tools/install-deps.sh
 
 # checkpatch, and W=1 + sparse builds against Debian 6.12 and 6.1 headers.
 static:
+	$(MAKE) tools
 	bash tools/check-static.sh
 
 # KUnit suites in UML on linux-source-6.12 (build cached outside the repo).
@@ -49,6 +59,7 @@ kunit:
 # Integration tests: the module built for Debian 6.12, loaded in a VM.
 vmtest:
 	$(MAKE) modules KDIR=$(DEB612_KDIR)
+	$(MAKE) tools
 	KDIR=$(DEB612_KDIR) bash tools/testing/vio/vmtest.sh
 
 check: deps
@@ -61,13 +72,14 @@ demo: deps
 	$(MAKE) modules KDIR=$(DEB612_KDIR)
 	KDIR=$(DEB612_KDIR) tools/testing/vm/vm-run.sh -- bash tools/demo/demo.sh
 
-# dm-vio against dm-linear and the raw device, then the QoS and the
-# mirror benchmarks; one VM boot each (see tools/bench/README.md).
+# dm-vio against dm-linear and the raw device, then the QoS, the mirror
+# and the fabric benchmarks; one VM boot each (see tools/bench/README.md).
 bench: deps
 	$(MAKE) modules KDIR=$(DEB612_KDIR)
 	KDIR=$(DEB612_KDIR) tools/testing/vm/vm-run.sh -m 3072 -- bash tools/bench/linear-overhead.sh
 	$(MAKE) bench-qos
 	$(MAKE) bench-mirror
+	$(MAKE) bench-fabric
 
 # QoS classes: limits (beside io.max), weights, reservation, burst.
 bench-qos: deps
@@ -80,5 +92,12 @@ bench-mirror: deps
 	$(MAKE) modules KDIR=$(DEB612_KDIR)
 	KDIR=$(DEB612_KDIR) tools/testing/vm/vm-run.sh -m 3072 -- bash tools/bench/mirror.sh
 
+# Fabric: measured throughput against the link model per port spec, I/O
+# size and direction; the fabric's cost while off, against dm-linear.
+.PHONY: bench-fabric
+bench-fabric: deps
+	$(MAKE) modules KDIR=$(DEB612_KDIR)
+	KDIR=$(DEB612_KDIR) tools/testing/vm/vm-run.sh -m 3072 -- bash tools/bench/fabric.sh
+
 help:
-	@sed -n '3,12p' Makefile
+	@sed -n '3,13p' Makefile

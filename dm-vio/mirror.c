@@ -832,6 +832,9 @@ int vio_mirror_message(struct vio_c *vc, unsigned int argc, char **argv,
 				       "Unknown selector '%.40s' (expected round-robin, least-outstanding or service-time)",
 				       argv[1]);
 		WRITE_ONCE(m->selector, r);
+		/* Round-robin counts from now on, not from the last selector. */
+		for (leg = 0; leg < vc->nr_arrays; leg++)
+			atomic64_set(&vc->arrays[leg].leg.served, 0);
 		return 0;
 	}
 

@@ -15,8 +15,8 @@ f33=$(for i in $(seq 33); do printf ' %s 0' "$a0"; done)
 
 # "<table>|<expected error text>"
 cases=(
-"0 4096 vio|Missing layout (linear or stripe)"
-"0 4096 vio raid5 0 1 $a0 0|Unknown layout 'raid5' (expected linear or stripe)"
+"0 4096 vio|Missing layout (linear, stripe or mirror)"
+"0 4096 vio raid5 0 1 $a0 0|Unknown layout 'raid5' (expected linear, stripe or mirror)"
 "0 4096 vio linear|Missing number of layout arguments"
 "0 4096 vio linear x 1 $a0 0|Invalid number of layout arguments 'x' (expected 0 to 1)"
 "0 4096 vio linear 1 8 1 $a0 0|Layout linear takes no arguments, got 1"
@@ -31,8 +31,8 @@ cases=(
 "0 4096 vio linear 0 1 $a0 abc|Array 0 ($a0): invalid offset 'abc' (sectors)"
 "0 4096 vio linear 0 1 $a0 -8|Array 0 ($a0): invalid offset '-8' (sectors)"
 "0 4096 vio linear 0 1 $a0 18446744073709551616|Array 0 ($a0): invalid offset '18446744073709551616' (sectors)"
-"0 4096 vio linear 0 1 $a0 0 junk|Invalid number of feature arguments 'junk' (expected 0 to 8)"
-"0 4096 vio linear 0 1 $a0 0 9 a b c d e f g h i|Invalid number of feature arguments '9' (expected 0 to 8)"
+"0 4096 vio linear 0 1 $a0 0 junk|Invalid number of feature arguments 'junk' (expected 0 to 42)"
+"0 4096 vio linear 0 1 $a0 0 43 a b c d e f g h i|Invalid number of feature arguments '43' (expected 0 to 42)"
 "0 4096 vio linear 0 1 $a0 0 2 ignore_discard|Expected 2 feature arguments, got 1"
 "0 4096 vio linear 0 1 $a0 0 1 frobnicate|Unknown feature 'frobnicate'"
 "0 4096 vio linear 0 1 $a0 0 2 ignore_discard ignore_discard|Feature 'ignore_discard' given twice"

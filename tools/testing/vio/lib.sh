@@ -42,7 +42,15 @@ vio_cleanup() {
 	done
 	cg_kill
 	wait 2>/dev/null
-	for v in "${VIO_VOLUMES[@]}"; do
+	# Newest first: a mirror goes before the dm devices under its legs,
+	# which must not be left suspended.
+	for ((j = ${#VIO_VOLUMES[@]} - 1; j >= 0; j--)); do
+		v=${VIO_VOLUMES[$j]}
+		dmsetup info "$v" >/dev/null 2>&1 || continue
+		dmsetup resume "$v" >/dev/null 2>&1
+	done
+	for ((j = ${#VIO_VOLUMES[@]} - 1; j >= 0; j--)); do
+		v=${VIO_VOLUMES[$j]}
 		dmsetup info "$v" >/dev/null 2>&1 || continue
 		dmsetup remove --retry "$v" >/dev/null || echo "# cleanup: cannot remove $v"
 	done
@@ -85,6 +93,38 @@ vio_remove() {
 	dmsetup remove "$1"
 }
 
+# dm_create <name> <table>: a device of another dm target (e.g. a linear,
+# error, flakey or delay device under a mirror leg); removed at exit
+dm_create() {
+	dmsetup create "$1" --table "$2"
+	VIO_VOLUMES+=("$1")
+}
+
+# dm_swap <name> <table>: replace a live device's table (suspend, swap,
+# resume), e.g. to make a mirror leg fail or come back
+dm_swap() {
+	dmsetup load "$1" --table "$2"
+	dmsetup resume "$1"
+}
+
+# dm_devnum <name>: "major:minor" of a dm device, as vio's log lines name it
+dm_devnum() {
+	local d n
+	for d in /sys/block/dm-*; do
+		read -r n <"$d/dm/name" || continue
+		[ "$n" == "$1" ] || continue
+		read -r n <"$d/dev"
+		echo "$n"
+		return
+	done
+	fail "no dm device $1"
+}
+
+# dm_events <name>: the device's event counter
+dm_events() {
+	dmsetup info -c --noheadings -o events "$1"
+}
+
 # sectors <blockdev>
 sectors() {
 	blockdev --getsz "$1"
@@ -117,13 +157,52 @@ write_file() {
 	dd if="$2" of="$1" bs=512 seek="$3" oflag=direct conv=notrunc,fsync status=none
 }
 
+# read_bulk <dev> <start> <count>: like read_sectors, in reads of up to
+# 1 MiB (for large ranges)
+read_bulk() {
+	dd if="$1" bs=1M iflag=direct,skip_bytes,count_bytes \
+		skip=$(($2 * 512)) count=$(($3 * 512)) status=none
+}
+
+# same_data <dev> <start> <dev> <start> <sectors>: whether two devices hold
+# the same bytes in the given ranges
+same_data() {
+	[ "$(read_bulk "$1" "$2" "$5" | md5sum)" == "$(read_bulk "$3" "$4" "$5" | md5sum)" ]
+}
+
 # Kernel log since a mark: kmsg_mark, then kmsg_since prints new lines.
 kmsg_mark() {
-	KMSG_MARK=$(dmesg | wc -l)
+	local lines
+	mapfile -t lines < <(dmesg)
+	KMSG_MARK=${#lines[@]}
 }
 
 kmsg_since() {
-	dmesg | tail -n +"$((KMSG_MARK + 1))"
+	local lines
+	mapfile -t lines < <(dmesg)
+	[ "${#lines[@]}" -le "$KMSG_MARK" ] || printf '%s\n' "${lines[@]:KMSG_MARK}"
+}
+
+# kmsg_dm_since: kmsg_since, device-mapper's lines only (not, e.g., what
+# the kernel says about its clocks when the host is busy)
+kmsg_dm_since() {
+	local l
+	kmsg_since | while IFS= read -r l; do
+		[[ $l != *"device-mapper: "* ]] || printf '%s\n' "$l"
+	done
+}
+
+# kmsg_take <array name>: device-mapper's lines since the mark into the
+# array, and the mark moves past them (one dmesg per check in a loop)
+kmsg_take() {
+	local -n kmsg_out=$1
+	local lines l
+	mapfile -t lines < <(dmesg)
+	kmsg_out=()
+	for l in "${lines[@]:KMSG_MARK}"; do
+		[[ $l != *"device-mapper: "* ]] || kmsg_out+=("$l")
+	done
+	KMSG_MARK=${#lines[@]}
 }
 
 # fio_verify <dev> <name> [extra fio args...]: write then verify crc32c
@@ -135,6 +214,21 @@ fio_verify() {
 		--verify=crc32c --verify_fatal=1 --do_verify=1 \
 		--output="$VIO_TMP/$name.fio" "$@" ||
 		{ cat "$VIO_TMP/$name.fio"; fail "fio verify on $dev"; }
+}
+
+# msg_refused <volume> <want> <words...>: the message is refused with
+# EINVAL and exactly one device-mapper log line, "vio: <major:minor>: <want>"
+msg_refused() {
+	local v=$1 want=$2 dev got
+	shift 2
+	dev=$(dm_devnum "$v")
+	kmsg_mark
+	vio_msg "$v" "$@" >/dev/null 2>"$VIO_TMP/err" && fail "accepted: $*"
+	[[ $(<"$VIO_TMP/err") == *"Invalid argument"* ]] ||
+		fail "dmsetup error for '$*': $(<"$VIO_TMP/err")"
+	got=$(kmsg_dm_since)
+	[[ $got != *$'\n'* ]] || fail "more than one kernel log line for '$*': $got"
+	[[ $got == *"vio: $dev: $want" ]] || fail "for '$*' want '$want', kernel log: $got"
 }
 
 # ---- tenants and QoS ----
@@ -239,4 +333,250 @@ got, want, pct = float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 err = (got - want) / want * 100
 print("# %s: %.1f vs %.1f (%+.2f%%, limit ±%g%%)" % (sys.argv[1], got, want, err, pct))
 sys.exit(0 if abs(err) <= pct else 1)' "$@" || fail "$1 off target"
+}
+
+# ---- mirrors ----
+
+# status_leg <status line> <leg> <field>: a mirror leg's field from a
+# status line: dev, state (A, a or D), reads, writes, read_sectors,
+# write_sectors, discards, flushes, errors, inflight, service_us, weight
+# or in_sync (its in-sync regions)
+status_leg() {
+	local words l=$2 n k
+	local arr=(dev state reads writes read_sectors write_sectors discards flushes errors)
+	local leg=(inflight service_us weight in_sync)
+	read -ra words <<<"$1"
+	[ "${words[3]}" == mirror ] || fail "not a mirror's status: $1"
+	n=${words[4]}
+	for k in "${!arr[@]}"; do
+		[ "${arr[$k]}" == "$3" ] && { echo "${words[5 + 9 * l + k]}"; return; }
+	done
+	for k in "${!leg[@]}"; do
+		[ "${leg[$k]}" == "$3" ] && { echo "${words[5 + 9 * n + 3 + 4 * l + k]%/*}"; return; }
+	done
+	fail "status_leg: no field $3"
+}
+
+# status_mirror <status line> <field>: selector, region_sectors, regions or
+# fallbacks from a mirror's status line
+status_mirror() {
+	local words b
+	read -ra words <<<"$1"
+	[ "${words[3]}" == mirror ] || fail "not a mirror's status: $1"
+	b=$((5 + 9 * words[4]))
+	case $2 in
+	selector) echo "${words[b]}" ;;
+	region_sectors) echo "${words[b + 1]}" ;;
+	regions) echo "${words[b + 6]#*/}" ;;
+	fallbacks) echo "${words[b + 3 + 4 * words[4]]}" ;;
+	*) fail "status_mirror: no field $2" ;;
+	esac
+}
+
+# leg_field <volume> <leg> <field>, mirror_field <volume> <field>: the
+# same from the volume's status now
+leg_field() {
+	status_leg "$(dmsetup status "$1")" "$2" "$3"
+}
+
+mirror_field() {
+	status_mirror "$(dmsetup status "$1")" "$2"
+}
+
+# leg_states <volume>: every leg's state letter, e.g. "AaD"
+leg_states() {
+	local words i s=
+	read -ra words <<<"$(dmsetup status "$1")"
+	for ((i = 0; i < words[4]; i++)); do
+		s+=${words[6 + 9 * i]}
+	done
+	echo "$s"
+}
+
+# wait_states <volume> <states> [<seconds>]: wait (10 s by default) until
+# leg_states prints <states>; fail if it does not
+wait_states() {
+	local i n=$((${3:-10} * 5)) s
+	for ((i = 0; i < n; i++)); do
+		s=$(leg_states "$1")
+		[ "$s" == "$2" ] && return 0
+		sleep 0.2
+	done
+	fail "$1: legs are '$s' after ${3:-10}s, want '$2'"
+}
+
+# leg_reads <volume>: every leg's read counter, space separated
+leg_reads() {
+	local words i
+	read -ra words <<<"$(dmsetup status "$1")"
+	for ((i = 0; i < words[4]; i++)); do
+		printf '%s ' "${words[7 + 9 * i]}"
+	done
+	echo
+}
+
+# ---- fabric ----
+
+# fabric_value <link> <key>...: from "fabric stats" on stdin, a link's (up,
+# 0, 1, ...) counters (requests, payload_bytes, wire_bytes, tlps,
+# model_bps, ...) or keys of its spec (gen, width, mps, lat_ns, credits),
+# space separated
+fabric_value() {
+	local l=$1
+	shift
+	L=$l K="$*" awk '
+		BEGIN { l = ENVIRON["L"]; if (l != "up") l = "port" l }
+		$1 == l { n = split($2, w, ",")
+			  for (i = 3; i <= NF; i++) w[++n] = $i
+			  for (i = 1; i <= n; i++) {
+				j = index(w[i], "=")
+				v[substr(w[i], 1, j - 1)] = substr(w[i], j + 1)
+			  }
+			  found = 1 }
+		END { nk = split(ENVIRON["K"], k, " ")
+		      for (i = 1; i <= nk; i++) {
+			if (!found || !(k[i] in v)) {
+				print "fabric_value: no " k[i] " for link " l > "/dev/stderr"
+				exit 1
+			}
+			printf "%s%s", v[k[i]], i < nk ? " " : "\n"
+		      } }'
+}
+
+# fabric_field <volume> <link> <key>...: the same from the volume now
+fabric_field() {
+	local v=$1
+	shift
+	vio_msg "$v" fabric stats | fabric_value "$@"
+}
+
+# fabric_delta <stats before> <stats after> <link> <key>...: how much
+# counters of a link grew between two "fabric stats" outputs, space
+# separated
+fabric_delta() {
+	local before=$1 after=$2 l=$3
+	shift 3
+	{ echo "$before"; echo --; echo "$after"; } | L=$l K="$*" awk '
+		BEGIN { l = ENVIRON["L"]; if (l != "up") l = "port" l; s = 0 }
+		$0 == "--" { s = 1 }
+		$1 == l { for (i = 3; i <= NF; i++) {
+				j = index($i, "=")
+				v[s, substr($i, 1, j - 1)] = substr($i, j + 1)
+			  }
+			  seen[s] = 1 }
+		END { nk = split(ENVIRON["K"], k, " ")
+		      for (i = 1; i <= nk; i++) {
+			if (!seen[0] || !seen[1] || !((0, k[i]) in v) || !((1, k[i]) in v)) {
+				print "fabric_delta: no " k[i] " for link " l > "/dev/stderr"
+				exit 1
+			}
+			printf "%.0f%s", v[1, k[i]] - v[0, k[i]], i < nk ? " " : "\n"
+		      } }'
+}
+
+# fabric_specs <volume>: every link's name and spec, one line each
+fabric_specs() {
+	vio_msg "$1" fabric stats | awk '{ print $1, $2 }'
+}
+
+# status_fabric <status line> <state|mode|links> or <status line> <link>
+# <field>: the fabric part of a status line; a link's field is one of
+# payload_bytes wire_bytes tlps credit_stalls busy_down_us busy_up_us
+# queue_us inflight max_inflight. Counted from the end of the line, where
+# the fabric part has a fixed size.
+status_fabric() {
+	local words=($1) n b j k
+	local f=(payload_bytes wire_bytes tlps credit_stalls busy_down_us busy_up_us
+		queue_us inflight max_inflight)
+	n=$((words[4] + 1))
+	b=$((${#words[@]} - 4 - 10 * n))
+	[ "$b" -gt 4 ] && [ "${words[b]}" == fabric ] || fail "no fabric part in the status: $1"
+	case $2 in
+	state) echo "${words[b + 1]}"; return ;;
+	mode) echo "${words[b + 2]}"; return ;;
+	links) echo "${words[b + 3]}"; return ;;
+	up) j=0 ;;
+	*) j=$(($2 + 1)) ;;
+	esac
+	[ "${words[b + 4 + 10 * j]}" == "$2" ] || fail "status_fabric: no link $2 in: $1"
+	for k in "${!f[@]}"; do
+		[ "${f[$k]}" == "$3" ] && { echo "${words[b + 5 + 10 * j + k]}"; return; }
+	done
+	fail "status_fabric: no field $3"
+}
+
+# fabric_counters [<status line>]: every link's counters, one line each in
+# the status line's order and format ("<link> <payload_bytes> <wire_bytes>
+# <tlps> <credit_stalls> <busy_down_us> <busy_up_us> <queue_us> <inflight>
+# <max_inflight>"): from the status line if given, else from "fabric
+# stats" on stdin
+fabric_counters() {
+	if [ $# -eq 1 ]; then
+		local st=($1) n b j
+		n=$((st[4] + 1))
+		b=$((${#st[@]} - 4 - 10 * n))
+		[ "$b" -gt 4 ] && [ "${st[b]}" == fabric ] || fail "no fabric part in the status: $1"
+		for ((j = 0; j < n; j++)); do
+			echo "${st[*]:b + 4 + 10 * j:10}"
+		done
+		return
+	fi
+	awk '{ for (i = 3; i <= NF; i++) { j = index($i, "="); v[substr($i, 1, j - 1)] = substr($i, j + 1) }
+	       l = $1; sub(/^port/, "", l)
+	       print l, v["payload_bytes"], v["wire_bytes"], v["tlps"], v["credit_stalls"],
+		     v["busy_down_us"], v["busy_up_us"], v["queue_us"], v["inflight"], v["max_inflight"] }'
+}
+
+# pcie_model <gen> <width> <mps> <write|read> <bytes> [...]: the PCIe link
+# model for requests of <bytes>, computed here from the constants rather
+# than asked of the module: "<payload B/s> <wire bytes down> <wire bytes
+# up> <TLPs down> <TLPs up>", one line per link given; the rate is that of
+# back-to-back requests, limited by the busier direction. A write is
+# ceil(bytes / mps) TLPs of 16 B header, 6 B sequence number and LCRC, and
+# 2 (Gen1/2) or 4 (Gen3+) B framing; a read is one header-only request per
+# 512 B down, and completions (12 B header) of at most min(mps, 512) B of
+# data up.
+pcie_model() {
+	python3 - "$@" <<'PY'
+import math, sys
+args = sys.argv[1:]
+for i in range(0, len(args), 5):
+    gen, width, mps = map(int, args[i:i + 3])
+    kind, size = args[i + 3], int(args[i + 4])
+    lane = {1: 2.5e9 * 8 / 10, 2: 5e9 * 8 / 10, 3: 8e9 * 128 / 130,
+            4: 16e9 * 128 / 130, 5: 32e9 * 128 / 130}[gen] / 8
+    frame = 2 if gen <= 2 else 4
+    req, cpl = 16 + 6 + frame, 12 + 6 + frame
+    if kind == "write":
+        td, tu = math.ceil(size / mps), 0
+        wd, wu = size + td * req, 0
+    else:
+        td, tu = math.ceil(size / 512), math.ceil(size / min(mps, 512))
+        wd, wu = td * req, size + tu * cpl
+    print("%.0f %d %d %d %d" % (size * lane * width / max(wd, wu), wd, wu, td, tu))
+PY
+}
+
+# stall_watch <seconds> <file>: in the background (wait for it), the
+# longest time (ms) any of the guest's CPUs went without running a 5 ms
+# sleep, written to <file> at the end. Under emulation on a busy host a
+# virtual CPU, or the whole guest, can stop for a while; a rate measured
+# across such a stop says little about the module.
+stall_watch() {
+	python3 -c 'import os, sys, time
+r, w = os.pipe()
+for cpu in sorted(os.sched_getaffinity(0)):
+    if os.fork() == 0:
+        os.close(r)
+        os.sched_setaffinity(0, {cpu})
+        end, worst = time.monotonic() + float(sys.argv[1]), 0.0
+        while time.monotonic() < end:
+            t = time.monotonic()
+            time.sleep(0.005)
+            worst = max(worst, time.monotonic() - t - 0.005)
+        os.write(w, b"%d\n" % int(worst * 1000))
+        os._exit(0)
+os.close(w)
+with os.fdopen(r) as f:
+    print(max(int(x) for x in f.read().split()))' "$1" >"$2" &
 }
