@@ -171,7 +171,7 @@ die() {
 # --------------------------------------------------------------------------
 # Helpers in Python: the model, the sampler and the report.
 cat >"$tmp/fab.py" <<'EOF'
-import json, math, os, statistics, sys, time
+import json, math, os, sys, time
 
 GEN_RATE = {1: 250e6, 2: 500e6, 3: 8e9 * 128 / 130 / 8,
             4: 2 * 8e9 * 128 / 130 / 8, 5: 4 * 8e9 * 128 / 130 / 8}
@@ -437,14 +437,15 @@ def cmd_report_model(a):
         counts[v] += 1
         line = (f"{lab:<16}{sz:>5} {rw[0].upper():<3}{qd:>5}{mbps / 1e6:>8.1f}{meas / 1e6:>10.1f}"
                 f"{err:>+8.2f}%{busy * 100:>5.0f}%{cpu * 100:>4.0f}%"
-                f"{ratio:>11.4f} ({mratio:.4f}){(gmax or 0) / 1e6:>10.0f}{stall:>6.0f}  {v}")
+                f"{ratio:>11.4f} ({mratio:.4f})"
+                f"{f'{gmax / 1e6:.0f}' if gmax is not None else '-':>10}{stall:>6.0f}  {v}")
         if flags:
             line += "  (" + "; ".join(flags) + ")"
         L.append(line)
         C.append(f'"{spec}",{p["gen"]},{p["width"]},{p["mps"]},{sz},{rw},{jobs},{qd},'
                  f"{mbps / 1e6:.3f},{meas / 1e6:.3f},{err:.3f},{busy * 100:.2f},"
                  f"{cpu * 100:.1f},{w['wait_us']:.1f},{ratio:.6f},{mratio:.6f},{krate:.0f},"
-                 f"{(gmax or 0) / 1e6:.3f},{stall:.0f},{stalled:.0f},{v},"
+                 f"{f'{gmax / 1e6:.3f}' if gmax is not None else ''},{stall:.0f},{stalled:.0f},{v},"
                  f'"{"; ".join(flags)}"')
         D.append((sz, f"g{p['gen']}x{p['width']} m{p['mps']} {rw[0].upper()}", mbps / 1e6,
                   meas / 1e6, err, v))
@@ -493,6 +494,7 @@ def cmd_report_model(a):
 
 def cmd_report_overhead(a):
     """report-overhead <tmp> <rounds> <target> <txt> <csv>"""
+    import statistics   # here: the sampler starts faster without it
     tmp, rounds, target, txt, csv = a[0], int(a[1]), float(a[2]), a[3], a[4]
     names = ["raw", "dm-linear", "vio-off", "vio-gen5"]
     iops = {n: [float(open(f"{tmp}/{n}.{r}.iops").read()) for r in range(1, rounds + 1)]
@@ -512,7 +514,7 @@ def cmd_report_overhead(a):
     for n in ("vio-off", "vio-gen5"):
         per = [v / l for v, l in zip(iops[n], iops["dm-linear"])]
         heads[n] = (statistics.median(per), per)
-        L.append(f"{n + ' / dm-linear per round:':<28}" + " ".join(f"{x:.3f}" for x in per)
+        L.append(f"{n + ' / dm-linear per round:':<32}" + " ".join(f"{x:.3f}" for x in per)
                  + f"   (spread {min(per):.3f}..{max(per):.3f}; medians "
                  f"{med[n] / med['dm-linear']:.3f})")
     ratio, per = heads["vio-off"]
@@ -700,6 +702,9 @@ dmsetup message "$model_name" 0 fabric on
 
 cur=$first_spec
 link_ok=1
+# "fabric stats" after a run is the next run's "before": nothing else
+# does I/O on the volume in between, and "link" keeps the counters.
+prev_stats=
 while read -r -u 3 spec sz rw mbps rate mratio qd; do
 	if [ "$spec" != "$cur" ]; then
 		cur=$spec
@@ -716,9 +721,15 @@ while read -r -u 3 spec sz rw mbps rate mratio qd; do
 	tag=model.$spec.$sz.$rw
 	printf 'model\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$spec" "$sz" "$rw" "$mbps" \
 		"$rate" "$mratio" "$qd" "$tag" >>"$results"
-	dmsetup message "$model_name" 0 fabric stats >"$tmp/$tag.s0"
+	if [ -n "$prev_stats" ]; then
+		cp "$prev_stats" "$tmp/$tag.s0"
+	else
+		dmsetup message "$model_name" 0 fabric stats >"$tmp/$tag.s0"
+	fi
+	prev_stats=
 	window_run "$tag" "$rw" "$sz" "$qd" "$window" "$spec $sz $rw QD$qd" "$mbps" || continue
 	dmsetup message "$model_name" 0 fabric stats >"$tmp/$tag.s1"
+	prev_stats=$tmp/$tag.s1
 	{ echo "== $spec $sz $rw, QD$qd x $ncpu jobs"; cat "$tmp/$tag.s1"; echo; } >>"$tmp/stats.txt"
 done 3<"$tmp/plan"
 dmsetup remove --retry "$model_name"
@@ -757,7 +768,7 @@ run_fio() {
 orders=("0 1 2 3" "3 2 1 0" "1 2 3 0" "0 2 1 3")
 run_fio "${devs[1]}" "$tmp/fio/overhead-warmup.json" >/dev/null
 for ((r = 1; r <= rounds; r++)); do
-	order=(${orders[$(((r - 1) % 4))]})
+	read -r -a order <<<"${orders[$(((r - 1) % 4))]}"
 	jsons=()
 	for d in "${order[@]}"; do
 		json="$tmp/fio/overhead.${names[$d]}.$r.json"

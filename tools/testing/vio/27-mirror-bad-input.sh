@@ -191,3 +191,4 @@ refuse_all "fail 0 => Message 'fail' applies to mirror volumes only" \
 	"selector round-robin => Message 'selector' applies to mirror volumes only" \
 	"weight 0 2 => Message 'weight' applies to mirror volumes only" \
 	"fail => Message 'fail' applies to mirror volumes only"
+log "mirror messages refused on a linear volume"

@@ -417,6 +417,13 @@ leg_reads() {
 
 # ---- fabric ----
 
+# kmsg_news: what kmsg_since prints, less what the kernel notes when the
+# emulator stopped the guest for a while (the clocksource watchdog, a late
+# timer interrupt): nothing a test did
+kmsg_news() {
+	kmsg_since | grep -v 'clocksource: \|hrtimer: interrupt took' || true
+}
+
 # fabric_value <link> <key>...: from "fabric stats" on stdin, a link's (up,
 # 0, 1, ...) counters (requests, payload_bytes, wire_bytes, tlps,
 # model_bps, ...) or keys of its spec (gen, width, mps, lat_ns, credits),
