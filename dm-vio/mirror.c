@@ -144,6 +144,25 @@ static bool vio_mirror_fail_leg(struct vio_c *vc, unsigned int leg,
 	return true;
 }
 
+/* A snapshot of a leg's load, as the selectors take it. */
+static void vio_leg_load_of(struct vio_leg *l, struct vio_leg_load *load)
+{
+	load->inflight = atomic_read(&l->inflight);
+	load->weight = READ_ONCE(l->weight);
+	load->served = atomic64_read(&l->served);
+	load->ewma_ns = READ_ONCE(l->ewma_ns);
+	load->last_done_ns = READ_ONCE(l->last_done_ns);
+}
+
+/* The service time status and sysfs show: the one the selector uses now. */
+u64 vio_leg_service_us(struct vio_leg *l)
+{
+	struct vio_leg_load load;
+
+	vio_leg_load_of(l, &load);
+	return div_u64(vio_leg_service_ns(&load, ktime_get_ns()), NSEC_PER_USEC);
+}
+
 void vio_mirror_leg_done(struct vio_c *vc, unsigned int leg, u64 start_ns,
 			 blk_status_t status)
 {
@@ -268,11 +287,7 @@ static int vio_mirror_read(struct vio_c *vc, struct bio *bio,
 	for_each_set_bit(i, &cand, vc->nr_arrays) {
 		struct vio_leg *l = &vc->arrays[i].leg;
 
-		load[i].inflight = atomic_read(&l->inflight);
-		load[i].weight = READ_ONCE(l->weight);
-		load[i].served = atomic64_read(&l->served);
-		load[i].ewma_ns = READ_ONCE(l->ewma_ns);
-		load[i].last_done_ns = READ_ONCE(l->last_done_ns);
+		vio_leg_load_of(l, &load[i]);
 	}
 	sel = &vio_selectors[READ_ONCE(m->selector)];
 	i = sel->select(load, cand, now);
@@ -781,7 +796,7 @@ void vio_mirror_status(struct vio_c *vc, char *result, unsigned int maxlen,
 		struct vio_leg *l = &vc->arrays[i].leg;
 
 		DMEMIT(" %d %llu %u %lu/%lu", atomic_read(&l->inflight),
-		       READ_ONCE(l->ewma_ns) / NSEC_PER_USEC,
+		       vio_leg_service_us(l),
 		       READ_ONCE(l->weight),
 		       m->nr_regions - atomic_long_read(&l->nr_dirty),
 		       m->nr_regions);

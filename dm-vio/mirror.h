@@ -93,6 +93,7 @@ void vio_mirror_status(struct vio_c *vc, char *result, unsigned int maxlen,
 int vio_mirror_message(struct vio_c *vc, unsigned int argc, char **argv,
 		       struct vio_err *err);
 bool vio_mirror_is_message(const char *verb);
+u64 vio_leg_service_us(struct vio_leg *l);
 char vio_leg_state(const struct vio_c *vc, unsigned int i);
 void vio_leg_mark(struct vio_leg *l, unsigned long first, unsigned long last);
 

@@ -779,7 +779,12 @@ static void vio_emit_tenant(struct vio_tenant *t, const char *prefix,
 	EMIT("%s%s %llu %s vm=%s ", prefix, kind, t->id, c->name,
 	     t->vm[0] ? t->vm : "-");
 	sz += vio_emit_stats(&s, result + sz, maxlen - sz);
-	EMIT(" path=%s\n", t->path[0] ? t->path : "-");
+	EMIT(" path=");
+	if (!t->path[0])
+		EMIT("-");
+	else if (sz < maxlen)
+		sz += vio_escape_path(t->path, result + sz, maxlen - sz);
+	EMIT("\n");
 	*psz = sz;
 }
 

@@ -33,20 +33,34 @@ u64 vio_ewma_update(u64 ewma, u64 sample)
 EXPORT_SYMBOL_IF_KUNIT(vio_ewma_update);
 
 /*
- * What the next read would wait on this leg: its queue plus itself, each
- * taking the leg's recent service time. An idle leg's estimate decays.
+ * The leg's service time as the selector sees it at @now: its EWMA, which
+ * halves every VIO_EWMA_IDLE_HALF_NS the leg stands idle (nothing in
+ * flight), so that a leg once slow is tried again. Status and sysfs show
+ * this value.
  */
-u64 vio_leg_expected_ns(const struct vio_leg_load *l, u64 now)
+u64 vio_leg_service_ns(const struct vio_leg_load *l, u64 now)
 {
 	u64 ewma = min(l->ewma_ns, VIO_SEL_EWMA_MAX);
-	u32 inflight = min(l->inflight, VIO_SEL_INFLIGHT_MAX);
 
-	if (!inflight && now > l->last_done_ns) {
+	if (!l->inflight && now > l->last_done_ns) {
 		u64 halvings = div64_u64(now - l->last_done_ns,
 					 VIO_EWMA_IDLE_HALF_NS);
 
 		ewma = halvings >= 64 ? 0 : ewma >> halvings;
 	}
+	return ewma;
+}
+EXPORT_SYMBOL_IF_KUNIT(vio_leg_service_ns);
+
+/*
+ * What the next read would wait on this leg: its queue plus itself, each
+ * taking the leg's recent service time.
+ */
+u64 vio_leg_expected_ns(const struct vio_leg_load *l, u64 now)
+{
+	u64 ewma = vio_leg_service_ns(l, now);
+	u32 inflight = min(l->inflight, VIO_SEL_INFLIGHT_MAX);
+
 	/*
 	 * A leg with no measurement yet (or whose estimate decayed away)
 	 * counts 1 ns per request: unmeasured legs compare by queue length,

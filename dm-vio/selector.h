@@ -70,6 +70,7 @@ struct vio_selector_ops {
 extern const struct vio_selector_ops vio_selectors[VIO_NR_SELECTORS];
 
 int vio_selector_find(const char *name);
+u64 vio_leg_service_ns(const struct vio_leg_load *l, u64 now);
 u64 vio_leg_expected_ns(const struct vio_leg_load *l, u64 now);
 u64 vio_ewma_update(u64 ewma, u64 sample);
 

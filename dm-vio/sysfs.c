@@ -230,8 +230,7 @@ static ssize_t inflight_show(struct kobject *kobj, struct kobj_attribute *attr,
 static ssize_t service_us_show(struct kobject *kobj,
 			       struct kobj_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%llu\n",
-			  READ_ONCE(to_array(kobj)->leg.ewma_ns) / NSEC_PER_USEC);
+	return sysfs_emit(buf, "%llu\n", vio_leg_service_us(&to_array(kobj)->leg));
 }
 
 static ssize_t weight_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -505,7 +504,11 @@ static struct vio_tenant *to_tenant(struct kobject *kobj)
 static ssize_t path_show(struct kobject *kobj, struct kobj_attribute *attr,
 			 char *buf)
 {
-	return sysfs_emit(buf, "%s\n", to_tenant(kobj)->path);
+	/* Escaped as in status lines; 4 bytes per byte fit in a page. */
+	size_t len = vio_escape_path(to_tenant(kobj)->path, buf, PAGE_SIZE - 1);
+
+	buf[len++] = '\n';
+	return len;
 }
 
 static ssize_t vm_show(struct kobject *kobj, struct kobj_attribute *attr,

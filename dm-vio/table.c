@@ -44,6 +44,7 @@
 #include "compat.h"
 #include "selector.h"
 #include "table.h"
+#include "tag.h"
 
 int vio_err(struct vio_err *err, const char *fmt, ...)
 {
@@ -288,8 +289,8 @@ static int vio_parse_tag(const char *word, struct vio_table_args *args,
 		return vio_err(err, "Tag '%.40s' must be 1 to %zu characters",
 			       word, sizeof(args->tag) - 1);
 	for (i = 0; i < len; i++)
-		if (!isgraph(word[i]))
-			return vio_err(err, "Tag '%.40s' has a non-printable character",
+		if (!vio_tag_char_ok(word[i]))
+			return vio_err(err, "Tag '%.40s' is not printable ASCII",
 				       word);
 	if (args->features & VIO_F_TAG)
 		return vio_err(err, "Feature 'tag' given twice");

@@ -21,6 +21,7 @@
 #include <linux/glob.h>
 #include <linux/kernel.h>
 #include <linux/string.h>
+#include <linux/string_helpers.h>
 
 #include "compat.h"
 #include "tag.h"
@@ -30,8 +31,11 @@
 
 /*
  * Undo systemd's escaping of @len bytes at @src into @dst (@size bytes,
- * NUL-terminated). Return: the unescaped length, -EINVAL for a broken
- * escape or a NUL byte, -ENAMETOOLONG when it does not fit.
+ * NUL-terminated). Only printable ASCII other than the space may result:
+ * a VM name is printed as one word in status lines and sysfs, and
+ * systemd-machined and libvirt never make another (machine names are
+ * hostname-like). Return: the unescaped length, -EINVAL for a broken
+ * escape or any other byte, -ENAMETOOLONG when it does not fit.
  */
 static int vio_unescape(const char *src, size_t len, char *dst, size_t size)
 {
@@ -54,6 +58,8 @@ static int vio_unescape(const char *src, size_t len, char *dst, size_t size)
 		} else {
 			i++;
 		}
+		if (!vio_tag_char_ok(c))
+			return -EINVAL;
 		if (n + 1 >= size)
 			return -ENAMETOOLONG;
 		dst[n++] = c;
@@ -61,6 +67,34 @@ static int vio_unescape(const char *src, size_t len, char *dst, size_t size)
 	dst[n] = '\0';
 	return n;
 }
+
+/**
+ * vio_escape_path() - a cgroup path as one word of a status line
+ * @path: the path, NUL-terminated
+ * @dst: result buffer
+ * @size: its size, at least 1
+ *
+ * Escapes the space and every byte that is not printable ASCII as \ooo
+ * (octal), as /proc/self/mountinfo does, so that a path with spaces,
+ * newlines or "key=" text can neither split a line nor add a field to it.
+ * The backslash is left alone: systemd's \xNN escapes then read as they
+ * are in cgroupfs and in rule patterns; only a name that holds a
+ * backslash followed by three octal digits reads ambiguously. Truncated
+ * to @size - 1 bytes when it does not fit.
+ *
+ * Return: the length written, not counting the NUL.
+ */
+size_t vio_escape_path(const char *path, char *dst, size_t size)
+{
+	int n = string_escape_str(path, dst, size - 1,
+				  ESCAPE_OCTAL | ESCAPE_NAP | ESCAPE_APPEND,
+				  " ");
+	size_t len = min_t(size_t, n, size - 1);
+
+	dst[len] = '\0';
+	return len;
+}
+EXPORT_SYMBOL_IF_KUNIT(vio_escape_path);
 
 /* Drop libvirt's "<driver>-<id>-" prefix: qemu or lxc, decimal id. */
 static const char *vio_strip_libvirt_prefix(const char *name)

@@ -29,10 +29,17 @@ struct vio_match_spec {
 	char pattern[VIO_PATTERN_LEN];
 };
 
+/* A byte a VM name or a static tag may hold: printable ASCII, no space. */
+static inline bool vio_tag_char_ok(char c)
+{
+	return c > ' ' && c < 0x7f;
+}
+
 int vio_tag_vm_name(const char *cgroup_path, char *name, size_t size);
 int vio_match_parse(const char *word, struct vio_match_spec *m,
 		    struct vio_err *err);
 int vio_match_format(const struct vio_match_spec *m, char *buf, size_t size);
+size_t vio_escape_path(const char *path, char *dst, size_t size);
 bool vio_match_tenant(const struct vio_match_spec *m, const char *path,
 		      const char *vm);
 

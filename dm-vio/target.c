@@ -638,7 +638,7 @@ static int vio_stats_message(struct vio_c *vc, char *result,
 		if (vc->mirror)
 			DMEMIT(" inflight=%d service_us=%llu weight=%u in_sync_regions=%lu",
 			       atomic_read(&a->leg.inflight),
-			       READ_ONCE(a->leg.ewma_ns) / NSEC_PER_USEC,
+			       vio_leg_service_us(&a->leg),
 			       READ_ONCE(a->leg.weight),
 			       vc->mirror->nr_regions -
 			       atomic_long_read(&a->leg.nr_dirty));

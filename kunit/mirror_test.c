@@ -155,6 +155,22 @@ static void vio_leg_expected_ns_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vio_leg_expected_ns(&l, 12 * SEC), 1ULL << 34);
 }
 
+/* What status shows: the decayed EWMA itself, without the 1 ns floor. */
+static void vio_leg_service_ns_test(struct kunit *test)
+{
+	struct vio_leg_load l = { .weight = 1, .ewma_ns = 4 * MSEC, .last_done_ns = 10 * SEC };
+
+	KUNIT_EXPECT_EQ(test, vio_leg_service_ns(&l, 10 * SEC), 4 * MSEC);
+	KUNIT_EXPECT_EQ(test, vio_leg_service_ns(&l, 12 * SEC), 1 * MSEC);
+	KUNIT_EXPECT_EQ(test, vio_leg_service_ns(&l, 10 * SEC + 40 * SEC), 0);
+	/* In flight: what the last completions measured, not decayed. */
+	l.inflight = 1;
+	KUNIT_EXPECT_EQ(test, vio_leg_service_ns(&l, 12 * SEC), 4 * MSEC);
+	/* Nothing measured: 0. */
+	l.ewma_ns = 0;
+	KUNIT_EXPECT_EQ(test, vio_leg_service_ns(&l, 12 * SEC), 0);
+}
+
 /* Unmeasured legs compare by queue length, and beat a measured one. */
 static void vio_selector_st_unmeasured_test(struct kunit *test)
 {
@@ -477,6 +493,7 @@ static struct kunit_case vio_selector_test_cases[] = {
 	KUNIT_CASE(vio_ewma_update_test),
 	KUNIT_CASE(vio_ewma_converge_test),
 	KUNIT_CASE(vio_leg_expected_ns_test),
+	KUNIT_CASE(vio_leg_service_ns_test),
 	KUNIT_CASE(vio_selector_st_unmeasured_test),
 	KUNIT_CASE(vio_selector_ties_test),
 	KUNIT_CASE(vio_selector_mask_test),

@@ -111,7 +111,8 @@ static const struct table_case table_cases[] = {
 	  "Feature 'ignore_discard' given twice" },
 	{ "linear 0 1 a 0 2 tag " NAME63 "4",
 	  "Tag '" DIGITS10 DIGITS10 DIGITS10 DIGITS10 "' must be 1 to 63 characters" },
-	{ "linear 0 1 a 0 2 tag a\tb", "Tag 'a\tb' has a non-printable character" },
+	{ "linear 0 1 a 0 2 tag a\tb", "Tag 'a\tb' is not printable ASCII" },
+	{ "linear 0 1 a 0 2 tag caf\xc3\xa9", "Tag 'caf\xc3\xa9' is not printable ASCII" },
 	{ "linear 0 1 a 0 2 tag vm1 extra", "Unexpected argument 'extra' after the feature group" },
 	{ "linear 0 1 a 0 1 Tag", "Unknown feature 'Tag'" },
 };

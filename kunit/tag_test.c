@@ -62,6 +62,18 @@ static const struct vm_case vm_cases[] = {
 	{ "machine.slice/machine-a\\y41.scope", -EINVAL },
 	{ "machine.slice/machine-a\\x00b.scope", -EINVAL },
 	{ "machine.slice/machine-a\\.scope", -EINVAL },
+	/*
+	 * A name must be printable ASCII without spaces (machined's and
+	 * libvirt's always are): one that is not is no VM's name.
+	 */
+	{ "machine.slice/machine-a\\x20b.scope", -EINVAL },
+	{ "machine.slice/machine-a b.scope", -EINVAL },
+	{ "machine.slice/machine-a\\x0ab.scope", -EINVAL },
+	{ "machine.slice/machine-a\\x09b.scope", -EINVAL },
+	{ "machine.slice/machine-a\\x7f.scope", -EINVAL },
+	{ "machine.slice/machine-caf\\xc3\\xa9.scope", -EINVAL },
+	{ "machine.slice/machine-qemu\\x2d1\\x2dx\\x0apath=evil.scope", -EINVAL },
+	{ "machine.slice/machine-a\\x3db\\x5cc.scope", 0, "a=b\\c" },
 	/* 63 bytes fit, 64 do not. */
 	{ "machine.slice/machine-" NAME63 ".scope", 0, NAME63 },
 	{ "machine.slice/machine-" NAME63 "4.scope", -ENAMETOOLONG },
@@ -98,6 +110,54 @@ static void vio_tag_vm_name_small_buffer_test(struct kunit *test)
 					      name, 5), 0);
 	KUNIT_EXPECT_STREQ(test, name, "abcd");
 	KUNIT_EXPECT_EQ(test, name[5], 'X');
+}
+
+struct escape_case {
+	const char *path;
+	const char *escaped;
+};
+
+static const struct escape_case escape_cases[] = {
+	{ "/", "/" },
+	{ "/machine.slice/machine-qemu\\x2d1\\x2dvm1.scope",
+	  "/machine.slice/machine-qemu\\x2d1\\x2dvm1.scope" },
+	{ "/a b/c", "/a\\040b/c" },
+	{ "/a\nb", "/a\\012b" },
+	{ "/a\tb\x7f", "/a\\011b\\177" },
+	{ "/x path=/y", "/x\\040path=/y" },
+	{ "/caf\xc3\xa9", "/caf\\303\\251" },
+	{ "/a=b:c~d", "/a=b:c~d" },
+};
+
+static void escape_case_desc(const struct escape_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s", c->escaped);
+}
+
+KUNIT_ARRAY_PARAM(escape, escape_cases, escape_case_desc);
+
+/* Paths as one word: what must not split a status line is escaped. */
+static void vio_escape_path_test(struct kunit *test)
+{
+	const struct escape_case *c = test->param_value;
+	char buf[64];
+
+	KUNIT_EXPECT_EQ(test, vio_escape_path(c->path, buf, sizeof(buf)),
+			strlen(c->escaped));
+	KUNIT_EXPECT_STREQ(test, buf, c->escaped);
+}
+
+/* A short buffer gets a NUL-terminated prefix of the escaped path. */
+static void vio_escape_path_truncated_test(struct kunit *test)
+{
+	char buf[8];
+
+	memset(buf, 'X', sizeof(buf));
+	KUNIT_EXPECT_EQ(test, vio_escape_path("/a b c", buf, 6), 5);
+	KUNIT_EXPECT_STREQ(test, buf, "/a\\04");
+	KUNIT_EXPECT_EQ(test, buf[6], 'X');
+	KUNIT_EXPECT_EQ(test, vio_escape_path("/abc", buf, 1), 0);
+	KUNIT_EXPECT_STREQ(test, buf, "");
 }
 
 struct match_parse_case {
@@ -286,6 +346,8 @@ static void vio_match_tenant_vm_name_test(struct kunit *test)
 static struct kunit_case vio_tag_test_cases[] = {
 	KUNIT_CASE_PARAM(vio_tag_vm_name_test, vm_gen_params),
 	KUNIT_CASE(vio_tag_vm_name_small_buffer_test),
+	KUNIT_CASE_PARAM(vio_escape_path_test, escape_gen_params),
+	KUNIT_CASE(vio_escape_path_truncated_test),
 	KUNIT_CASE_PARAM(vio_match_parse_test, match_parse_gen_params),
 	KUNIT_CASE(vio_match_parse_long_test),
 	KUNIT_CASE(vio_match_tenant_vm_name_test),

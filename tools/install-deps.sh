@@ -39,6 +39,8 @@ pkgs=(
 	"$img612" qemu-system-x86 busybox-static cpio
 	# what the tests and the demo drive
 	dmsetup fio blktrace util-linux e2fsprogs
+	# LVM on a volume (tools/testing/vio/42-lvm.sh)
+	lvm2
 	# the dmvio command-line tool (tools/dmvio)
 	libdevmapper-dev libsmartcols-dev pkg-config
 	# md raid1, a peer in the mirror benchmark (tools/bench/mirror.sh)

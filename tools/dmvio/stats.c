@@ -4,9 +4,11 @@
  *
  * The "stats" message is the authoritative source: one object per line,
  * a kind, a fixed number of words for that kind, then key=value pairs
- * (new keys are only ever appended). Two values may hold spaces: a
- * tenant's VM name, which runs up to its counters, and a tenant's cgroup
- * path, which is the rest of the line.
+ * (new keys are only ever appended). A tenant's cgroup path comes last,
+ * with spaces, backslashes and bytes other than printable ASCII escaped
+ * as \ooo; it is unescaped here. A VM name is printable ASCII without
+ * spaces; older modules printed any name, so a name still runs up to the
+ * tenant's counters.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -45,6 +47,23 @@ static void obj_add(struct obj *o, char *key, char *val)
 	o->kv[o->nkv].key = key;
 	o->kv[o->nkv].val = val;
 	o->nkv++;
+}
+
+/* Undo the kernel's \ooo escaping of a path, in place. */
+static void unescape_octal(char *s)
+{
+	char *d = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
+		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*d++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 3;
+		} else {
+			*d++ = *s;
+		}
+	}
+	*d = '\0';
 }
 
 /*
@@ -93,6 +112,7 @@ void obj_parse(char *line, struct obj *o)
 		if (!*p)
 			break;
 		if (!strncmp(p, "path=", 5)) {
+			unescape_octal(p + 5);
 			obj_add(o, "path", p + 5);
 			break;
 		}

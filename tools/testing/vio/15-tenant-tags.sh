@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Every bio is attributed to the cgroup that issued it, byte for byte; a
 # process in a libvirt machine scope gets its VM's class, also after the VM
-# "restarts" into a new scope; the root cgroup is the root tenant; a table
-# with a static tag attributes everything to that tag.
+# "restarts" into a new scope; the root cgroup is the root tenant; cgroup
+# and scope names cannot break the status lines; a table with a static tag
+# attributes everything to that tag.
 . "$(dirname "$0")/lib.sh"
 
 make_arrays 2 64
@@ -83,6 +84,38 @@ cg_make 'machine.slice/machine-qemu\x2d3\x2dvm2.scope'; s3=$CG
 cg_run "$s3" dd if=$vol of=/dev/null bs=4k count=10 iflag=direct status=none
 expect_eq "vm2's class" "$(tenant_field viot-tag '/machine.slice/machine-qemu\x2d3\x2dvm2.scope' class)" default
 
+# Hostile cgroup names: a path with a space, a tab and "key=" text is one
+# escaped word at the end of its line, in sysfs too, and dmvio gives it
+# back as it is; a machine scope whose name unescapes to something other
+# than printable ASCII without spaces is no VM's (vm=-), not "bad vm".
+hostile=$'viot/x y\tpath=/evil reads=9'
+cg_make "$hostile"; h=$CG
+cg_run "$h" dd if=$vol of=/dev/null bs=4k count=7 iflag=direct status=none
+esc='/viot/x\040y\011path=/evil\040reads=9'
+line=$(vio_msg viot-tag tenant list | grep -F "path=$esc") ||
+	fail "no tenant line ends in path=$esc: $(vio_msg viot-tag tenant list)"
+[ "$(wc -l <<<"$line")" -eq 1 ] || fail "the hostile path split its line: $line"
+expect_eq "hostile tenant's reads" "$(tenant_field viot-tag "$esc" reads)" 7
+expect_eq "fields after path=" "$(awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^path=/) print NF - i }' <<<"$line")" 0
+hid=$(awk '{ print $2 }' <<<"$line")
+for ((i = 0; i < 50; i++)); do [ -d "$(dm_sysfs viot-tag)/vio/tenants/$hid" ] && break; sleep 0.1; done
+expect_eq "sysfs hostile path" "$(cat "$(dm_sysfs viot-tag)/vio/tenants/$hid/path")" "$esc"
+expect_eq "dmvio: the path unescaped" \
+	"$("$VIO_TOP/tools/dmvio/dmvio" tenants -J viot-tag | python3 -c '
+import json, sys
+for t in json.load(sys.stdin)["tenants"]:
+    if str(t.get("id")) == sys.argv[1]:
+        print(repr(t["path"]))' "$hid")" "$(python3 -c 'import sys; print(repr(sys.argv[1]))' "/$hostile")"
+cg_make 'machine.slice/machine-bad\x20vm.scope'; bad=$CG
+cg_run "$bad" dd if=$vol of=/dev/null bs=4k count=3 iflag=direct status=none
+badesc='/machine.slice/machine-bad\x20vm.scope'
+expect_eq "a scope named with a space: no VM" \
+	"$(vio_msg viot-tag tenant list | P="path=$badesc" awk '$NF == ENVIRON["P"] { print $4 }')" vm=-
+cg_make 'machine.slice/machine-qemu\x2d4\x2dnl\x0avm=vm1.scope'; nl=$CG
+cg_run "$nl" dd if=$vol of=/dev/null bs=4k count=3 iflag=direct status=none
+expect_eq "a VM name with a newline: no VM, not vm1's class" \
+	"$(vio_msg viot-tag tenant list | grep -F 'nl\x0avm=vm1' | awk '{ print $3, $4 }')" "default vm=-"
+
 # Classes, rules and tenants survive a reload.
 dmsetup table viot-tag >"$VIO_TMP/table"
 dmsetup reload viot-tag "$VIO_TMP/table"
@@ -99,4 +132,4 @@ cg_run "$a" dd if=/dev/zero of=$vol bs=4k count=20 oflag=direct status=none
 expect_eq "static tenant's writes" "$(tenant_field viot-tag tag writes)" 20
 expect_eq "static tenant's class" "$(tenant_field viot-tag tag class)" vm1
 expect_eq "cgroup not charged under a tag" "$(tenant_field viot-tag /viot/a writes)" 300
-log "attribution exact; VM class kept across restart; tag feature"
+log "attribution exact; VM class kept across restart; hostile names escaped or refused; tag feature"

@@ -135,9 +135,14 @@ for i in 0 1 2; do
 	expect_eq "sysfs array $i state" "$(<"$s/state")" alive
 	expect_eq "status array $i state" "$(status_leg "$st" "$i" state)" A
 	for f in reads writes read_sectors write_sectors discards flushes errors \
-		inflight service_us weight; do
+		inflight weight; do
 		expect_eq "sysfs array $i $f" "$(<"$s/$f")" "$(status_leg "$st" "$i" "$f")"
 	done
+	# An idle leg's service time halves every second: read after the
+	# status, sysfs shows at most as much and not much less.
+	svc=$(<"$s/service_us") st_svc=$(status_leg "$st" "$i" service_us)
+	[ "$svc" -le "$st_svc" ] && [ $((svc * 4 + 1)) -ge "$st_svc" ] ||
+		fail "sysfs array $i service_us $svc, status $st_svc"
 	expect_eq "sysfs array $i in_sync_regions" "$(<"$s/in_sync_regions")" \
 		"$(status_leg "$st" "$i" in_sync)"
 	expect_eq "array $i errors" "$(<"$s/errors")" 0
