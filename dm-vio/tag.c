@@ -174,7 +174,9 @@ static const char * const vio_match_keys[] = {
  * @m: result
  * @err: the reason, on error
  *
- * Globs are glob_match()'s: "*", "?" and "[...]". A cgroup pattern is
+ * Globs are glob_match()'s: "*", "?" and "[...]", in printable ASCII
+ * without spaces (what VM names are made of; a cgroup path with other
+ * bytes is matched by "?" or "*" there). A cgroup pattern is
  * matched against the whole path from the cgroup root ("/machine.slice/
  * ..."), a VM pattern against the unescaped VM name.
  */
@@ -199,8 +201,8 @@ int vio_match_parse(const char *word, struct vio_match_spec *m,
 		return vio_err(err, "Tenant pattern '%.40s...' is longer than %u bytes",
 			       word, VIO_PATTERN_LEN - 1);
 	for (i = 0; i < plen; i++)
-		if (!isgraph(eq[1 + i]))
-			return vio_err(err, "Tenant pattern '%.40s' has a non-printable byte",
+		if (!vio_tag_char_ok(eq[1 + i]))
+			return vio_err(err, "Tenant pattern '%.40s' is not printable ASCII",
 				       word);
 	m->kind = k;
 	memcpy(m->pattern, eq + 1, plen + 1);

@@ -187,10 +187,12 @@ static const struct match_parse_case match_parse_cases[] = {
 	{ "cgroups=/a", "Tenant pattern 'cgroups=/a' must be vm=<glob> or cgroup=<glob>" },
 	{ "vm=", "Tenant pattern 'vm=' is empty" },
 	{ "cgroup=", "Tenant pattern 'cgroup=' is empty" },
-	{ "vm=a b", "Tenant pattern 'vm=a b' has a non-printable byte" },
-	{ "vm=a\tb", "Tenant pattern 'vm=a\tb' has a non-printable byte" },
-	{ "cgroup=/a\n", "Tenant pattern 'cgroup=/a\n' has a non-printable byte" },
-	{ "vm=\x7f", "Tenant pattern 'vm=\x7f' has a non-printable byte" },
+	{ "vm=a b", "Tenant pattern 'vm=a b' is not printable ASCII" },
+	{ "vm=a\tb", "Tenant pattern 'vm=a\tb' is not printable ASCII" },
+	{ "cgroup=/a\n", "Tenant pattern 'cgroup=/a\n' is not printable ASCII" },
+	{ "vm=\x7f", "Tenant pattern 'vm=\x7f' is not printable ASCII" },
+	{ "vm=caf\xc3\xa9", "Tenant pattern 'vm=caf\xc3\xa9' is not printable ASCII" },
+	{ "cgroup=/\xe2\x82\xac", "Tenant pattern 'cgroup=/\xe2\x82\xac' is not printable ASCII" },
 };
 
 /* The description is a line of the test log: no control bytes in it. */

@@ -148,6 +148,42 @@ for ((r = 1; r <= rounds; r++)); do
 done
 echo
 
+# plot_png <file>: IOPS per round for each device, and the per-round
+# dm-vio / dm-linear ratio against the target (gnuplot; a note without it)
+plot_png() {
+	if ! command -v gnuplot >/dev/null 2>&1; then
+		echo "note: gnuplot is not installed: no plot (install gnuplot-nox on the host)"
+		return 0
+	fi
+	local r
+	for ((r = 1; r <= rounds; r++)); do
+		echo "$r $(<"$tmp/raw.$r.iops") $(<"$tmp/dm-linear.$r.iops") $(<"$tmp/dm-vio.$r.iops")"
+	done >"$tmp/plot.dat"
+	gnuplot <<EOG || { echo "note: gnuplot failed: no plot"; return 0; }
+set terminal pngcairo noenhanced size 900,700 font ",10"
+set output "$1"
+set multiplot layout 2,1 title "4k randread QD32: raw null_blk, dm-linear and dm-vio, alternating rounds"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set ylabel "IOPS"
+set yrange [0:*]
+set grid ytics
+set key outside top center horizontal
+set xlabel "round"
+plot "$tmp/plot.dat" using 2:xtic(1) title "raw", "" using 3 title "dm-linear", "" using 4 title "dm-vio"
+unset style
+set style data linespoints
+set ylabel "dm-vio / dm-linear"
+set yrange [0.5:1.5]
+set xrange [0.5:$rounds + 0.5]
+set xtics 1
+plot "$tmp/plot.dat" using 1:(\$4 / \$3) title "per round" pt 7, $target_ratio title "target" dt 2 lc rgb "red"
+unset multiplot
+EOG
+	echo "plot:    $1"
+}
+
 # --------------------------------------------------------------------------
 # Table, verdict, and the copies the host keeps.
 python3 - "$tmp" "$rounds" "$target_ratio" "$tmp/table.txt" "$tmp/table.csv" <<'EOF'
@@ -203,4 +239,5 @@ if [ -n "$out" ] && [ -d "$out" ]; then
 	cp "$tmp/table.csv" "$out/linear-overhead.csv"
 	echo
 	echo "written: $out/linear-overhead.txt, $out/linear-overhead.csv"
+	plot_png "$out/linear-overhead.png"
 fi

@@ -91,8 +91,8 @@ static int check_tag(const char *tag)
 		return -1;
 	}
 	for (i = 0; i < len; i++)
-		if (!isgraph((unsigned char)tag[i])) {
-			warnx("invalid tag '%s': no spaces or control characters", tag);
+		if ((unsigned char)tag[i] <= ' ' || (unsigned char)tag[i] >= 0x7f) {
+			warnx("invalid tag '%s': printable ASCII only, no spaces", tag);
 			return -1;
 		}
 	return 0;

@@ -319,9 +319,8 @@ int pattern_check(const char *pattern, char *err, size_t errsz)
 		return -1;
 	}
 	for (i = 0; i < len; i++)
-		if (!isgraph((unsigned char)eq[1 + i])) {
-			snprintf(err, errsz, "tenant pattern '%s' has a space or a non-printable byte",
-				 pattern);
+		if ((unsigned char)eq[1 + i] <= ' ' || (unsigned char)eq[1 + i] >= 0x7f) {
+			snprintf(err, errsz, "tenant pattern '%s' is not printable ASCII", pattern);
 			return -1;
 		}
 	return 0;

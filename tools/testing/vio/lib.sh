@@ -26,6 +26,13 @@ fail() {
 	exit 1
 }
 
+# robust_count <what> <n>: add <n> to a robustness counter of the run
+# (inputs, cycles, faults, bytes_verified); run.sh prints their sums.
+robust_count() {
+	[ -n "${VIO_ROBUST_FILE:-}" ] && echo "$1 $2" >>"$VIO_ROBUST_FILE"
+	return 0
+}
+
 # expect_eq <what> <got> <want>
 expect_eq() {
 	[ "$2" == "$3" ] || fail "$1: got '$2', want '$3'"

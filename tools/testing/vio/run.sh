@@ -20,6 +20,9 @@ say() {
 
 : >"$tap"
 log=$(mktemp /tmp/vio-test-log.XXXXXX)
+# Tests add what they tried (lib.sh: robust_count); summed at the end.
+export VIO_ROBUST_FILE=${VIO_OUT:-/tmp}/robustness.counts
+: >"$VIO_ROBUST_FILE"
 modprobe dm-mod && modprobe loop && modprobe dm-zero || { echo "run: cannot load dm-mod/loop" >&2; exit 1; }
 # Keep the console for TAP; the full kernel log is checked after the run.
 dmesg -n 3
@@ -38,12 +41,24 @@ for t in "$here"/[0-9][0-9]-*.sh; do
 	done
 done
 
+# skip_reason <name>: why the caller rules the test out, from VIO_SKIP
+# (one "<name> <why>" per line; tools/testing/uml/uml-run.sh lists the
+# tests UML cannot run), or nothing
+skip_reason() {
+	awk -v n="$1" '$1 == n { sub(/^[^ ]+ +/, ""); print; exit }' <<<"${VIO_SKIP:-}"
+}
+
 say "TAP version 13"
 say "1..${#tests[@]}"
 n=0 passed=0 failed=0
 for t in "${tests[@]}"; do
 	n=$((n + 1))
 	name=$(basename "$t" .sh)
+	why=$(skip_reason "$name")
+	if [ -n "$why" ]; then
+		say "ok $n - $name # SKIP $why"
+		continue
+	fi
 	start=$(date +%s)
 	# Output goes to a file, not a pipe: a stray background process of a
 	# failed test must not keep the runner waiting.
@@ -72,5 +87,17 @@ for t in "${tests[@]}"; do
 		failed=$((failed + 1))
 	fi
 done
+# The robustness summary: what the tests tried, and what the kernel
+# reported about it (warnings, oopses, sanitizers: must be 0).
+# The same patterns as tools/testing/vm/vm-run.sh, which fails the run on
+# any of them.
+reports=$(dmesg | grep -E 'BUG:|Oops|WARNING:|KASAN|UBSAN|general protection fault|Call Trace|possible (circular|recursive) locking|lockdep|INFO: task .* blocked|kmemleak|list_add corruption|refcount_t:|Kernel panic|stack-protector|soft lockup|hard LOCKUP|rcu_.*stall|ODEBUG' |
+	grep -Evc 'kmemleak: (Kernel memory leak detector (initialized|disabled)|Automatic memory scanning thread (started|ended))|CPU stall (warnings|info)' || true)
+awk -v reports="$reports" '
+	{ sum[$1] += $2 }
+	END {
+		printf "# robustness: inputs tried %d, cycles run %d, faults injected %d, reports %d, bytes verified %d\n",
+			sum["inputs"], sum["cycles"], sum["faults"], reports, sum["bytes_verified"]
+	}' "$VIO_ROBUST_FILE" | tee -a "$tap"
 say "# vmtest: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -26,6 +26,7 @@ passed=$(grep -c '^ok ' "$out/results.tap" 2>/dev/null)
 failed=$(grep -c '^not ok ' "$out/results.tap" 2>/dev/null)
 planned=$(sed -n 's/^1\.\.//p' "$out/results.tap" 2>/dev/null)
 echo "vmtest: results and guest logs in $out"
+grep -h '^# robustness:' "$out/results.tap" 2>/dev/null | sed 's/^# /vmtest: /'
 echo "vmtest: ${passed:-0} passed, ${failed:-0} failed"
 if [ "$rc" -ne 0 ]; then
 	echo "vmtest: guest run failed (vm-run exit $rc)" >&2
