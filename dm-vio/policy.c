@@ -130,7 +130,8 @@ static int vio_class_name_check(const char *name, struct vio_err *err)
 		return vio_err(err, "Class name '%.40s' is longer than %u characters",
 			       name, VIO_CLASS_NAME_LEN - 1);
 	for (i = 0; i < len; i++)
-		if (!isalnum(name[i]) && !strchr("_.:-", name[i]))
+		if (!isascii(name[i]) ||
+		    (!isalnum(name[i]) && !strchr("_.:-", name[i])))
 			return vio_err(err,
 				       "Class name '%.40s' may only use letters, digits and _.:-",
 				       name);

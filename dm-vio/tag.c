@@ -115,36 +115,59 @@ static const char *vio_strip_libvirt_prefix(const char *name)
 	return name;
 }
 
+/* Does the path component [@p, @p + @len) end in @suffix? */
+static bool vio_ends_with(const char *p, size_t len, const char *suffix)
+{
+	size_t n = strlen(suffix);
+
+	return len >= n && !strncmp(p + len - n, suffix, n);
+}
+
 /**
  * vio_tag_vm_name() - the VM name in a cgroup path, if it has one
  * @cgroup_path: a cgroup v2 path, with or without a leading "/"
  * @name: result buffer
  * @size: its size; names longer than @size - 1 are refused
  *
- * Looks for the innermost "machine-<escaped name>.scope" component.
+ * A VM is the first "machine-<escaped name>.scope" component of a path
+ * that starts at "machine.slice" and has only slices before that scope
+ * ("machine.slice/[<partition>.slice/...]machine-qemu\x2d3\x2ddb1.scope/
+ * ..."): where systemd-machined and libvirt put machines, and where only
+ * root makes cgroups. A scope further down, or under another slice, may
+ * be made by whoever the cgroup tree is delegated to (a user's service
+ * manager, a container, the VM's own qemu) and is no VM: a tenant cannot
+ * claim a VM's class by naming a cgroup after it.
  *
- * Return: 0 with @name set; -ENOENT when the path is not inside a machine
- * scope; -EINVAL for a scope name that is not validly escaped;
- * -ENAMETOOLONG when the name does not fit.
+ * Return: 0 with @name set; -ENOENT when the path is not a machine's;
+ * -EINVAL for a scope name that is not validly escaped or does not
+ * unescape to printable ASCII; -ENAMETOOLONG when the name does not fit.
  */
 int vio_tag_vm_name(const char *cgroup_path, char *name, size_t size)
 {
-	const char *p = cgroup_path, *found = NULL;
+	static const char root_slice[] = "machine.slice";
+	const char *p = cgroup_path + (*cgroup_path == '/');
+	const char *found = NULL;
 	size_t found_len = 0;
+	bool first = true;
 	char *buf;
 	int r;
 
-	/* The innermost match wins: nested machines are their own tenants. */
 	while (*p) {
 		const char *end = strchrnul(p, '/');
 		size_t len = end - p;
 
-		if (len > strlen(MACHINE_PREFIX) + strlen(SCOPE_SUFFIX) &&
-		    !strncmp(p, MACHINE_PREFIX, strlen(MACHINE_PREFIX)) &&
-		    !strncmp(end - strlen(SCOPE_SUFFIX), SCOPE_SUFFIX,
-			     strlen(SCOPE_SUFFIX))) {
+		if (first) {
+			if (len != strlen(root_slice) || strncmp(p, root_slice, len))
+				return -ENOENT;
+			first = false;
+		} else if (len > strlen(MACHINE_PREFIX) + strlen(SCOPE_SUFFIX) &&
+			   !strncmp(p, MACHINE_PREFIX, strlen(MACHINE_PREFIX)) &&
+			   vio_ends_with(p, len, SCOPE_SUFFIX)) {
 			found = p + strlen(MACHINE_PREFIX);
 			found_len = len - strlen(MACHINE_PREFIX) - strlen(SCOPE_SUFFIX);
+			break;
+		} else if (!vio_ends_with(p, len, ".slice")) {
+			return -ENOENT;
 		}
 		p = *end ? end + 1 : end;
 	}

@@ -40,8 +40,23 @@ static const struct vm_case vm_cases[] = {
 	{ "machine.slice/machine-qemu\\x2dx\\x2dvm.scope", 0, "qemu-x-vm" },
 	{ "machine.slice/machine-qemu\\x2d5\\x2d.scope", 0, "qemu-5-" },
 	{ "machine.slice/machine-qemu\\x2d5.scope", 0, "qemu-5" },
-	/* The innermost machine scope wins. */
-	{ "machine.slice/machine-outer.scope/machine-inner.scope", 0, "inner" },
+	/* libvirt partitions: slices under machine.slice. */
+	{ "/machine.slice/machine-prod.slice/machine-qemu\\x2d3\\x2ddb1.scope", 0, "db1" },
+	{ "machine.slice/a.slice/b.slice/machine-db2.scope/libvirt", 0, "db2" },
+	/*
+	 * Only machined's scopes count: the first machine scope, under
+	 * machine.slice and slices. Cgroups below it, or anywhere else, may
+	 * be made by whoever has the tree delegated, and name no VM.
+	 */
+	{ "machine.slice/machine-outer.scope/machine-inner.scope", 0, "outer" },
+	{ "user.slice/user-1000.slice/user@1000.service/machine-qemu\\x2d1\\x2dvm1.scope",
+	  -ENOENT },
+	{ "/machine-vm1.scope", -ENOENT },
+	{ "/x/machine.slice/machine-vm1.scope", -ENOENT },
+	{ "machine.slice/evil/machine-vm1.scope", -ENOENT },
+	{ "machine.slice/evil.service/machine-vm1.scope", -ENOENT },
+	{ "machine.slicex/machine-vm1.scope", -ENOENT },
+	{ "system.slice/machine.slice/machine-vm1.scope", -ENOENT },
 	/* Upper-case hex escapes. */
 	{ "machine.slice/machine-qemu\\x2D4\\x2DBig.scope", 0, "Big" },
 
