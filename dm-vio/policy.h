@@ -42,12 +42,12 @@
 #include "qos.h"
 #include "tag.h"
 
-#define VIO_CLASS_NAME_LEN	32	/* including the NUL */
-#define VIO_MAX_CLASSES		64
-#define VIO_MAX_RULES		256
+#define VIO_CLASS_NAME_LEN	(DM_VIO_CLASS_NAME_MAX + 1)	/* with the NUL */
+#define VIO_MAX_CLASSES		DM_VIO_MAX_CLASSES
+#define VIO_MAX_RULES		DM_VIO_MAX_RULES
 #define VIO_MAX_TENANTS		4096
 #define VIO_DEPTH_DEFAULT	32
-#define VIO_DEPTH_MAX		4096
+#define VIO_DEPTH_MAX		DM_VIO_DEPTH_MAX
 #define VIO_DEFAULT_CLASS	"default"
 
 /*

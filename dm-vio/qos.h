@@ -40,21 +40,21 @@
 #include "table.h"
 
 #define VIO_WEIGHT_MIN		1
-#define VIO_WEIGHT_MAX		10000
+#define VIO_WEIGHT_MAX		DM_VIO_WEIGHT_MAX
 #define VIO_WEIGHT_DEFAULT	100
 
 /* Largest rates accepted: 100M IOPS, 1 PiB/s. */
-#define VIO_IOPS_MAX		100000000ULL
-#define VIO_BPS_MAX		BIT_ULL(50)
+#define VIO_IOPS_MAX		DM_VIO_IOPS_MAX
+#define VIO_BPS_MAX		DM_VIO_BPS_MAX
 /* Longest burst, seconds. */
-#define VIO_BURST_LEN_MAX	3600
+#define VIO_BURST_LEN_MAX	DM_VIO_BURST_LEN_MAX
 #define VIO_BURST_LEN_DEFAULT	1
 /* Most credit (time ahead of the average rate) a burst can build up. */
 #define VIO_BURST_CREDIT_MAX_NS	(1000ULL * 3600 * NSEC_PER_SEC)
 /* Largest iops_size normalisation unit, bytes. */
-#define VIO_IOPS_SIZE_MAX	(64U << 20)
+#define VIO_IOPS_SIZE_MAX	((u32)DM_VIO_IOPS_SIZE_MAX)
 /* Largest latency target, microseconds (one minute). */
-#define VIO_LAT_TARGET_MAX	60000000U
+#define VIO_LAT_TARGET_MAX	((u32)DM_VIO_LAT_TARGET_MAX)
 
 /*
  * How far ahead of its rate a bucket may run without a burst configured.

@@ -25,7 +25,7 @@
 #include <linux/types.h>
 #include <uapi/linux/dm-vio.h>
 
-#define VIO_LEG_WEIGHT_MAX	1000
+#define VIO_LEG_WEIGHT_MAX	DM_VIO_LEG_WEIGHT_MAX
 #define VIO_LEG_WEIGHT_DEFAULT	1
 
 /*

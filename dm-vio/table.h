@@ -40,10 +40,10 @@ enum vio_layout {
 /* Mirror region: the unit of resync, a power of two; default 1 MiB. */
 #define VIO_REGION_DEFAULT	2048
 #define VIO_REGION_MIN		8
-#define VIO_REGION_MAX		(4U << 20)	/* 2 GiB */
+#define VIO_REGION_MAX		DM_VIO_MIRROR_REGION_MAX
 
 /* Longest static tag, including the NUL (a VM name, see tag.h). */
-#define VIO_TAG_LEN		64
+#define VIO_TAG_LEN		(DM_VIO_TAG_MAX + 1)
 
 struct vio_array_args {
 	const char *path;	/* as written in the table; points into argv */

@@ -16,7 +16,7 @@
 #define VIO_VM_NAME_LEN	64
 
 /* Longest rule pattern, including the terminating NUL. */
-#define VIO_PATTERN_LEN	256
+#define VIO_PATTERN_LEN	(DM_VIO_PATTERN_MAX + 1)
 
 enum vio_match {
 	VIO_MATCH_VM,		/* vm=<glob>: the VM name of the tenant */

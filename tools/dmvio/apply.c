@@ -28,10 +28,10 @@
 
 #include "dmvio.h"
 
-#define MAX_CLASSES	64	/* default included */
-#define MAX_RULES	256
+#define MAX_CLASSES	DM_VIO_MAX_CLASSES	/* default included */
+#define MAX_RULES	DM_VIO_MAX_RULES
 #define DEPTH_DEFAULT	32
-#define DEPTH_MAX	4096
+#define DEPTH_MAX	DM_VIO_DEPTH_MAX
 #define BLANKS		" \t\r\n"
 
 struct pclass {

@@ -23,9 +23,9 @@
 
 #define CHUNK_DEFAULT		(64 << 10)
 #define REGION_MIN		8		/* sectors */
-#define REGION_MAX		4194304
-#define TAG_MAX			63
-#define LEG_WEIGHT_MAX		1000
+#define REGION_MAX		DM_VIO_MIRROR_REGION_MAX
+#define TAG_MAX			DM_VIO_TAG_MAX
+#define LEG_WEIGHT_MAX		DM_VIO_LEG_WEIGHT_MAX
 
 struct device {
 	const char *path;

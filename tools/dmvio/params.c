@@ -13,16 +13,17 @@
 
 #include "dmvio.h"
 
-#define IOPS_MAX	100000000ULL
-#define BPS_MAX		(1ULL << 50)
-#define BURST_LEN_MAX	3600
+/* The kernel's limits (linux/dm-vio.h), checked before anything is sent. */
+#define IOPS_MAX	DM_VIO_IOPS_MAX
+#define BPS_MAX		DM_VIO_BPS_MAX
+#define BURST_LEN_MAX	DM_VIO_BURST_LEN_MAX
 #define WEIGHT_MIN	1
-#define WEIGHT_MAX	10000
+#define WEIGHT_MAX	DM_VIO_WEIGHT_MAX
 #define WEIGHT_DEFAULT	100
-#define IOPS_SIZE_MAX	(64ULL << 20)
-#define LAT_TARGET_MAX	60000000ULL
-#define CLASS_NAME_MAX	31
-#define PATTERN_MAX	255
+#define IOPS_SIZE_MAX	DM_VIO_IOPS_SIZE_MAX
+#define LAT_TARGET_MAX	DM_VIO_LAT_TARGET_MAX
+#define CLASS_NAME_MAX	DM_VIO_CLASS_NAME_MAX
+#define PATTERN_MAX	DM_VIO_PATTERN_MAX
 
 #define LIMIT(n, kind, max) \
 	{ n, kind, max, 0 }, { n "_max", kind, max, 0 }, \

@@ -70,4 +70,23 @@ enum dm_vio_array_counter {
 	DM_VIO_NR_ARRAY_COUNTERS,
 };
 
+/*
+ * Limits of table and message values, as the target checks them (a tool
+ * checks the same before it sends anything).
+ */
+#define DM_VIO_MIRROR_REGION_MAX	(4U << 20)	/* sectors: 2 GiB */
+#define DM_VIO_LEG_WEIGHT_MAX		1000	/* mirror leg weights: 1 to this */
+#define DM_VIO_TAG_MAX			63	/* bytes of a static tag */
+#define DM_VIO_CLASS_NAME_MAX		31	/* bytes of a class name */
+#define DM_VIO_PATTERN_MAX		255	/* bytes of a rule's glob */
+#define DM_VIO_MAX_CLASSES		64	/* per volume, "default" included */
+#define DM_VIO_MAX_RULES		256	/* per volume */
+#define DM_VIO_DEPTH_MAX		4096	/* requests in flight under QoS */
+#define DM_VIO_WEIGHT_MAX		10000	/* class weights: 1 to this */
+#define DM_VIO_IOPS_MAX			100000000ULL	/* I/Os per second */
+#define DM_VIO_BPS_MAX			(1ULL << 50)	/* bytes per second */
+#define DM_VIO_BURST_LEN_MAX		3600	/* seconds */
+#define DM_VIO_IOPS_SIZE_MAX		(64ULL << 20)	/* bytes */
+#define DM_VIO_LAT_TARGET_MAX		60000000ULL	/* microseconds */
+
 #endif /* _UAPI_LINUX_DM_VIO_H */
