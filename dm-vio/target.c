@@ -21,6 +21,7 @@
 #include <linux/blkdev.h>
 #include <linux/blktrace_api.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 
 #include "compat.h"
@@ -749,6 +750,15 @@ static int __init dm_vio_init(void)
 static void __exit dm_vio_exit(void)
 {
 	dm_unregister_target(&vio_target);
+	/*
+	 * A removed volume's classes and tenants are freed by RCU callbacks
+	 * of this module: their percpu_ref release (vio_*_release(), itself
+	 * called from the RCU callback that percpu_ref_kill() queues) queues
+	 * vio_*_free_rcu(). Wait for both generations before the module's
+	 * code goes.
+	 */
+	rcu_barrier();
+	rcu_barrier();
 }
 
 module_init(dm_vio_init);
