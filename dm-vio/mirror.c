@@ -300,6 +300,8 @@ static int vio_mirror_read(struct vio_c *vc, struct bio *bio,
 	io->flags |= VIO_IO_LEG;
 	io->start_ns = now;
 	io->iter = bio->bi_iter;
+	io->bi_flags = bio->bi_flags;
+	io->remaining = atomic_read(&bio->__bi_remaining);
 	bio_set_dev(bio, a->dev->bdev);
 	bio->bi_iter.bi_sector = a->offset + io->sector;
 	vio_account(a, bio);
@@ -473,8 +475,18 @@ int vio_mirror_end_io(struct vio_c *vc, struct bio *bio, struct vio_io *io,
 		if (!vio_is_error(st) ||
 		    !vio_mirror_fail_leg(vc, io->array, "read"))
 			return DM_ENDIO_DONE;
-		/* Again, from the top, on another leg. */
+		/*
+		 * Again, from the top, on another leg. bio_endio() has been
+		 * through the bio: restore what it consumed, or a leg that
+		 * splits it again (bio_inc_remaining()) would see it complete
+		 * after the first part. bio_endio() also dropped its cgroup:
+		 * bio_set_dev() associates it with the worker's, so the
+		 * array's cgroup controller charges the retry to the root;
+		 * dm-vio's own counters keep it with its tenant (io->q).
+		 */
 		bio->bi_iter = io->iter;
+		bio->bi_flags = io->bi_flags;
+		atomic_set(&bio->__bi_remaining, io->remaining);
 		bio->bi_status = BLK_STS_OK;
 		spin_lock_irqsave(&m->lock, flags);
 		bio_list_add(&m->retry, bio);

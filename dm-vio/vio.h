@@ -72,7 +72,10 @@ struct vio_io {
 	unsigned long legs;		/* write: legs it was sent to */
 	unsigned long insync;		/* write: legs in sync when sent */
 	atomic_t leg_err;		/* write: legs that failed it */
-	struct bvec_iter iter;		/* read: to retry on another leg */
+	/* read: to retry on another leg (as dm_bio_record() would) */
+	struct bvec_iter iter;
+	unsigned short bi_flags;
+	int remaining;			/* __bi_remaining */
 };
 
 static inline struct vio_qio *vio_bio_qio(struct bio *bio)
