@@ -7,6 +7,8 @@
 #   make tools           build the dmvio command-line tool (tools/dmvio)
 #   make demo            install what is missing, build, show dm-vio in a VM
 #   make check           build + static checks + KUnit + VM integration tests
+#                        + the integration tests on a debug kernel
+#   make debugtest       integration tests in UML with KASAN, lockdep, ...
 #
 # KDIR defaults to the running kernel's build tree, or, where there is
 # none, to the newest installed Debian 6.12 headers.
@@ -19,7 +21,7 @@ DEB612_KDIR = $(shell ls -d /usr/src/linux-headers-6.12.*+deb12-amd64 2>/dev/nul
 KDIR ?= $(or $(wildcard /lib/modules/$(shell uname -r)/build),$(DEB612_KDIR))
 KREL = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 
-.PHONY: all modules clean install deps static kunit vmtest check demo bench bench-qos bench-mirror help
+.PHONY: all modules clean install deps static kunit vmtest debugtest check demo bench bench-qos bench-mirror help
 
 all: modules
 
@@ -62,11 +64,19 @@ vmtest:
 	$(MAKE) tools
 	KDIR=$(DEB612_KDIR) bash tools/testing/vio/vmtest.sh
 
+# The same tests in UML built from linux-source-6.12 with KASAN, UBSAN,
+# lockdep, DEBUG_OBJECTS and kmemleak, the module built against it (both
+# in the cache beside KUnit's); fails on any report from them.
+debugtest:
+	$(MAKE) tools
+	bash tools/testing/uml/uml-run.sh
+
 check: deps
 	$(MAKE) modules
 	$(MAKE) static
 	$(MAKE) kunit
 	$(MAKE) vmtest
+	$(MAKE) debugtest
 
 demo: deps
 	$(MAKE) modules KDIR=$(DEB612_KDIR)
@@ -100,4 +110,4 @@ bench-fabric: deps
 	KDIR=$(DEB612_KDIR) tools/testing/vm/vm-run.sh -m 3072 -- bash tools/bench/fabric.sh
 
 help:
-	@sed -n '3,13p' Makefile
+	@sed -n '3,15p' Makefile

@@ -33,8 +33,8 @@ pkgs=(
 	# module build, static checks
 	build-essential bc bison flex libelf-dev libssl-dev kmod sparse perl python3
 	"linux-headers-$abi612" "$hdr61"
-	# KUnit (UML) and the debug-kernel tree
-	linux-source-6.12 xz-utils
+	# KUnit (UML) and the debug-kernel tree; patch for the debug UML's fix
+	linux-source-6.12 xz-utils patch
 	# the test VM: Debian's 6.12 kernel and its modules, qemu, a static busybox, cpio
 	"$img612" qemu-system-x86 busybox-static cpio
 	# what the tests and the demo drive

@@ -40,7 +40,8 @@ shares() {
 	wait
 	total=0
 	for i in "$@"; do total=$((total + e[i] - b[i])); done
-	[ "$total" -gt $((secs * 200)) ] || fail "only $total I/Os in ${secs}s"
+	[ "$total" -gt 0 ] || fail "no I/O in ${secs}s"
+	[ "$total" -gt $((secs * 200)) ] || rate_fail "only $total I/Os in ${secs}s"
 	for i in "$@"; do share[i]=$(((e[i] - b[i]) * 1000 / total)); done
 }
 
@@ -48,7 +49,7 @@ shares() {
 expect_share() {
 	local d=$((share[$1] - $2))
 	log "w$1: ${share[$1]}/1000 of the I/O (want $2)"
-	[ "${d#-}" -le 20 ] || fail "w$1 got ${share[$1]}/1000, want $2 ± 20"
+	[ "${d#-}" -le 20 ] || rate_fail "w$1 got ${share[$1]}/1000, want $2 ± 20"
 }
 
 shares 10 0 1 2

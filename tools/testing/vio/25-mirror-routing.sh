@@ -24,11 +24,12 @@ share() {
 	read -ra b <<<"$2"
 	read -ra e <<<"$3"
 	d0=$((e[0] - b[0])) d1=$((e[1] - b[1]))
-	[ $((d0 + d1)) -ge 300 ] || fail "$1: only $((d0 + d1)) reads"
+	[ $((d0 + d1)) -gt 0 ] || fail "$1: no reads"
+	[ $((d0 + d1)) -ge 300 ] || rate_fail "$1: only $((d0 + d1)) reads"
 	pct=$((100 * d0 / (d0 + d1)))
 	log "$1: leg 0 served $d0 reads, leg 1 $d1 ($pct% on leg 0, want $4-$5%)"
 	[ "$pct" -ge "$4" ] && [ "$pct" -le "$5" ] ||
-		fail "$1: $pct% of the reads on leg 0 ($d0 vs $d1), want $4-$5%"
+		rate_fail "$1: $pct% of the reads on leg 0 ($d0 vs $d1), want $4-$5%"
 }
 
 dm_create viot-slow "0 $len delay ${a[1]} 0 2"

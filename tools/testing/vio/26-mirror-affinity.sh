@@ -38,7 +38,7 @@ affinity() {
 	read -ra e <<<"$(leg_reads "$v")"
 	want=$((e[$2] - b[$2])) other=$((e[1 - $2] - b[1 - $2]))
 	log "$1: $want reads on leg $2, $other on leg $((1 - $2))"
-	[ "$want" -ge 1000 ] || fail "$1: only $want reads on leg $2"
+	[ "$want" -ge 1000 ] || rate_fail "$1: only $want reads on leg $2"
 	[ $((100 * want)) -ge $((99 * (want + other))) ] ||
 		fail "$1: $other of $((want + other)) reads not on leg $2"
 	expect_eq "$1: fallbacks" "$(mirror_field "$v" fallbacks)" "$f"

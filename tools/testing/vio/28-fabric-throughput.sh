@@ -63,7 +63,8 @@ measure() {
 		d=($(fabric_delta "$s0" "$s1" 0 requests payload_bytes wire_bytes tlps))
 		u=($(fabric_delta "$s0" "$s1" up requests payload_bytes wire_bytes tlps))
 		reqs=${d[0]}
-		[ "$reqs" -ge $((runtime * m[0] / size / 2)) ] || fail "$what: only $reqs requests"
+		[ "$reqs" -gt 0 ] || fail "$what: no request"
+		[ "$reqs" -ge $((runtime * m[0] / size / 2)) ] || rate_fail "$what: only $reqs requests"
 		expect_eq "$what: port payload" "${d[1]}" $((reqs * size))
 		expect_eq "$what: port wire bytes" "${d[2]}" $((reqs * (m[1] + m[2])))
 		expect_eq "$what: port TLPs" "${d[3]}" $((reqs * (m[3] + m[4])))
@@ -86,7 +87,7 @@ measure() {
 	done
 	log "$what: $reqs requests, wire/payload $((d[2] / d[1])).$(printf %06d \
 		$((d[2] % d[1] * 1000000 / d[1]))), $((m[3] + m[4])) TLPs each; $got B/s, model ${m[0]} ($(pct $err)); CPUs stopped for at most $stall ms"
-	[ "${err#-}" -le 300 ] || fail "$what: $got B/s is more than 3% off the model's ${m[0]}"
+	[ "${err#-}" -le 300 ] || rate_fail "$what: $got B/s is more than 3% off the model's ${m[0]}"
 }
 
 vol=/dev/mapper/viot-fab

@@ -89,11 +89,11 @@ while kill -0 "$fio_pid" 2>/dev/null; do
 	# the counters).
 	read -r r2 <"$sys/links/0/requests"
 	[ "$on" == off ] || [ "$r2" -gt "$r" ] ||
-		fail "no I/O through port 0 in the second after '$c'"
+		rate_fail "no I/O through port 0 in the second after '$c'"
 done
 wait "$fio_pid" || { cat "$VIO_TMP/live.fio"; fail "fio failed during the changes"; }
 grep -q 'err= 0' "$VIO_TMP/live.fio" || { cat "$VIO_TMP/live.fio"; fail "fio reported errors"; }
-[ "$n" -ge ${#changes[@]} ] || fail "only $n of ${#changes[@]} changes while fio ran"
+[ "$n" -ge ${#changes[@]} ] || rate_fail "only $n of ${#changes[@]} changes while fio ran"
 log "$n live changes under fio randrw, crc32c verify clean"
 # The rest of the last round brings every link back.
 for ((; n % ${#changes[@]}; n++)); do
@@ -147,6 +147,6 @@ wait "$fio_pid" || { cat "$VIO_TMP/rate.fio"; fail "fio (rates) failed"; }
 grep -q 'err= 0' "$VIO_TMP/rate.fio" || { cat "$VIO_TMP/rate.fio"; fail "fio (rates) reported errors"; }
 log "port 0 Gen3 x4: $((r3 / 1000000)) MB/s; Gen1 x1: $((r1 / 1000000)) MB/s (model $((g1[0] / 1000000))); Gen3 x4 again: $((r3b / 1000000)) MB/s"
 [ "$r1" -le $((g1[0] * 110 / 100)) ] || fail "Gen1 x1: $r1 B/s, over the link's ${g1[0]}"
-[ "$r1" -ge $((g1[0] / 2)) ] || fail "Gen1 x1: $r1 B/s, far below the link's ${g1[0]}"
-[ "$r3" -ge $((g1[0] * 2)) ] || fail "Gen3 x4: $r3 B/s, not twice Gen1 x1"
-[ "$r3b" -ge $((g1[0] * 2)) ] || fail "Gen3 x4 again: $r3b B/s, not twice Gen1 x1"
+[ "$r1" -ge $((g1[0] / 2)) ] || rate_fail "Gen1 x1: $r1 B/s, far below the link's ${g1[0]}"
+[ "$r3" -ge $((g1[0] * 2)) ] || rate_fail "Gen3 x4: $r3 B/s, not twice Gen1 x1"
+[ "$r3b" -ge $((g1[0] * 2)) ] || rate_fail "Gen3 x4 again: $r3b B/s, not twice Gen1 x1"

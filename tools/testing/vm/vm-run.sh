@@ -21,27 +21,6 @@ readonly OUT_TAG=vioout
 readonly MSIZE=512000
 readonly GUEST_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
-# Kernel log lines that mean the run is broken even if COMMAND passed.
-# Extended regular expressions, no backslashes (they go through awk).
-readonly KERNEL_ERROR_PATTERNS=(
-	'BUG:' 'Oops' 'WARNING:' 'KASAN' 'UBSAN' 'kernel BUG'
-	'general protection fault' 'Call Trace'
-	'possible circular locking' 'possible recursive locking' 'lockdep'
-	'INFO: task .* blocked' 'kmemleak' 'list_add corruption'
-	'refcount_t:' 'Kernel panic' 'stack-protector' 'soft lockup'
-	'hard LOCKUP' 'rcu_.*stall'
-)
-# Lines matching the above that are expected, not errors: the taint
-# notes for an unsigned out-of-tree module (ours), and what a debug
-# kernel with kmemleak or tuned RCU stall timeouts announces at boot.
-readonly KERNEL_BENIGN_PATTERNS=(
-	'module verification failed' 'loading out-of-tree module taints kernel'
-	'kmemleak: Kernel memory leak detector (initialized|disabled)'
-	'kmemleak: Automatic memory scanning thread (started|ended)'
-	'CPU stall warnings (timeout set to|suppressed)'
-	'CPU stall info multiplier'
-)
-
 timeout_s=1800
 mem_mb=2048
 cpus=2
@@ -126,6 +105,8 @@ pick_kernel() {
 
 # kvm_boots: tools/testing/vm/kvm-probe.sh
 . "$(dirname "${BASH_SOURCE[0]}")/kvm-probe.sh"
+# check_kernel_log: tools/testing/vm/kernel-log.sh
+. "$(dirname "${BASH_SOURCE[0]}")/kernel-log.sh"
 
 # The probe costs a couple of seconds when KVM is broken, and its answer
 # cannot change until the host reboots: remember it per boot.
@@ -389,7 +370,9 @@ qemu_path() {
 
 # Start qemu in the background under timeout(1); sets qemu_pid.
 start_qemu() {
-	local append="console=ttyS0 panic=-1 quiet rdinit=/init printk.devkmsg=on"
+	# A log big enough for the whole run: the fuzz tests log thousands of
+	# refusals, and the log is checked for errors once, at the end.
+	local append="console=ttyS0 panic=-1 quiet rdinit=/init printk.devkmsg=on log_buf_len=16M"
 
 	append+=" ${VIO_VM_APPEND:-}"
 	timeout -k 5 "$timeout_s" qemu-system-x86_64 \
@@ -442,71 +425,6 @@ console_tail() {
 	fi
 }
 
-join_by() {
-	local IFS=$1
-
-	shift
-	echo "$*"
-}
-
-# Print FILE's lines LINENOS (space separated) with 5 lines of context.
-print_context() {
-	awk -v lines="$2" '
-		BEGIN {
-			n = split(lines, l, " ")
-			for (i = 1; i <= n; i++)
-				for (j = l[i] - 5; j <= l[i] + 5; j++)
-					want[j] = 1
-		}
-		want[FNR] {
-			if (prev && FNR != prev + 1)
-				print "--"
-			sub(/\r$/, "")
-			print
-			prev = FNR
-		}' "$1"
-}
-
-# Scan the kernel log for errors; returns 1 if there are any. dmesg.txt
-# is all kernel; in console.log only lines with a printk timestamp are
-# kernel messages (the rest is COMMAND's output, which may well say
-# "WARNING:"), and only those missing from dmesg.txt are new: they were
-# logged after the snapshot, or there is no snapshot because the guest
-# died.
-check_kernel_log() {
-	local dmesg=$outdir/dmesg.txt console=$outdir/console.log
-	local hits bad=0
-
-	[ -f "$dmesg" ] || dmesg=/dev/null
-	# awk gets the regexes through the environment, which (unlike -v)
-	# leaves them exactly as written.
-	ERRORS=$(join_by '|' "${KERNEL_ERROR_PATTERNS[@]}")
-	BENIGN=$(join_by '|' "${KERNEL_BENIGN_PATTERNS[@]}")
-	export ERRORS BENIGN
-	hits=$(awk '$0 ~ ENVIRON["ERRORS"] && $0 !~ ENVIRON["BENIGN"] {
-			print FNR
-		    }' "$dmesg")
-	if [ -n "$hits" ]; then
-		echo "---- kernel errors in $dmesg ----"
-		print_context "$dmesg" "$hits"
-		bad=1
-	fi
-	[ -f "$console" ] || return $bad
-	hits=$(awk 'FILENAME == ARGV[1] { seen[$0] = 1; next }
-		    { sub(/\r$/, "") }
-		    /^\[ *[0-9]+\.[0-9]+\] / && !($0 in seen) &&
-		    $0 ~ ENVIRON["ERRORS"] && $0 !~ ENVIRON["BENIGN"] {
-			print FNR
-		    }' \
-		    "$dmesg" "$console")
-	if [ -n "$hits" ]; then
-		echo "---- kernel errors in $console ----"
-		print_context "$console" "$hits"
-		bad=1
-	fi
-	return $bad
-}
-
 main() {
 	local rc status
 
@@ -538,11 +456,11 @@ main() {
 	status=$(cat "$outdir/status" 2>/dev/null) || true
 	if ! [[ $status =~ ^[0-9]+$ ]]; then
 		console_tail
-		check_kernel_log || true
+		check_kernel_log "$outdir" || true
 		msg "guest died without an exit status (output in $outdir)"
 		exit 125
 	fi
-	if ! check_kernel_log; then
+	if ! check_kernel_log "$outdir"; then
 		msg "kernel log has errors (output in $outdir)"
 		exit 3
 	fi
