@@ -549,13 +549,31 @@ static void vio_copy_done(int read_err, unsigned long write_err, void *context)
 	complete(&c->done);
 }
 
-/* The first leg in state 'a', or -1. */
+/* The first leg in state 'a' whose resync has not stalled, or -1. */
 static int vio_resync_leg(struct vio_c *vc)
 {
 	struct vio_mirror *m = vc->mirror;
 	unsigned long rec = READ_ONCE(m->writable) & ~READ_ONCE(m->insync);
+	unsigned int i;
 
-	return rec ? __ffs(rec) : -1;
+	for_each_set_bit(i, &rec, vc->nr_arrays)
+		if (!READ_ONCE(vc->arrays[i].leg.stalled))
+			return i;
+	return -1;
+}
+
+/* The next dirty region of @l from @from that may be readable, or none. */
+static unsigned long vio_resync_next(struct vio_mirror *m, struct vio_leg *l,
+				     unsigned long from)
+{
+	unsigned long r;
+
+	for (r = find_next_bit(l->dirty, m->nr_regions, from);
+	     r < m->nr_regions;
+	     r = find_next_bit(l->dirty, m->nr_regions, r + 1))
+		if (!test_bit(r, m->unreadable))
+			return r;
+	return m->nr_regions;
 }
 
 /* Copy region @r to @leg from an in-sync leg. Return: false to stop. */
@@ -605,9 +623,13 @@ static bool vio_resync_region(struct vio_c *vc, unsigned int leg,
 		} else if (c.write_err) {
 			vio_mirror_fail_leg(vc, leg, "resync write");
 		} else if (!vio_mirror_fail_leg(vc, src, "resync read")) {
-			DMERR("%s: cannot resync array %u: no readable in-sync leg",
-			      vio_dev_name(vc), leg);
-			go_on = false;
+			/*
+			 * The last in-sync leg cannot read it: the region
+			 * stays dirty, and the copy goes on with the others.
+			 */
+			__set_bit(r, m->unreadable);
+			DMERR_LIMIT("%s: region %lu of array %u: no in-sync leg can read it",
+				    vio_dev_name(vc), r, leg);
 		}
 	}
 
@@ -619,6 +641,21 @@ static bool vio_resync_region(struct vio_c *vc, unsigned int leg,
 	while ((bio = bio_list_pop(&deferred)))
 		vio_mirror_submit(vc, bio);
 	return go_on;
+}
+
+/* Only regions no in-sync leg could read are left: wait for reinstate. */
+static void vio_resync_pause(struct vio_c *vc, unsigned int leg)
+{
+	struct vio_mirror *m = vc->mirror;
+	struct vio_leg *l = &vc->arrays[leg].leg;
+
+	spin_lock_irq(&m->lock);
+	WRITE_ONCE(l->stalled, true);
+	spin_unlock_irq(&m->lock);
+	DMERR("%s: array %u: resync paused, %ld regions unreadable; 'reinstate %u' retries",
+	      vio_dev_name(vc), leg, atomic_long_read(&l->nr_dirty), leg);
+	queue_work(m->wq, &m->event_work);
+	m->resync_next = 0;
 }
 
 static void vio_resync_work(struct work_struct *work)
@@ -639,9 +676,13 @@ static void vio_resync_work(struct work_struct *work)
 			return;
 		l = &vc->arrays[leg].leg;
 
-		r = find_next_bit(l->dirty, m->nr_regions, m->resync_next);
+		r = vio_resync_next(m, l, m->resync_next);
 		if (r >= m->nr_regions)
-			r = find_first_bit(l->dirty, m->nr_regions);
+			r = vio_resync_next(m, l, 0);
+		if (r >= m->nr_regions && atomic_long_read(&l->nr_dirty)) {
+			vio_resync_pause(vc, leg);
+			continue;
+		}
 		if (r >= m->nr_regions) {
 			/* Nothing left to copy: the leg is in sync. */
 			spin_lock_irq(&m->lock);
@@ -672,6 +713,253 @@ static void vio_mirror_event_work(struct work_struct *work)
 	struct vio_mirror *m = container_of(work, struct vio_mirror, event_work);
 
 	dm_table_event(m->vc->ti->table);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Leg states across table reloads */
+
+/*
+ * A new table builds its legs in their initial states: every leg but the
+ * first copies the volume in full, or with nosync all are in sync. What
+ * the device knows about its legs -- one failed and the regions it missed,
+ * a resync half done -- lives in the table being replaced. So a table that
+ * suspends leaves its legs' states and dirty regions with the device's
+ * policy (postsuspend: no I/O is in flight and the resync has stopped, so
+ * they are final), and the next table to resume takes them over for every
+ * leg the two share (the same device at the same offset), whatever its own
+ * features say: a leg known to be stale stays stale. Only legs new to the
+ * volume start as the table says. A table none of whose legs holds the
+ * volume's data (all the in-sync ones left) is refused at resume. The
+ * buffer is allocated with the table, so suspending never allocates.
+ */
+struct vio_carry_leg {
+	dev_t dev;
+	sector_t offset;
+	char state;
+	unsigned long *dirty;
+};
+
+struct vio_mirror_carry {
+	const struct vio_c *from;	/* the table that left it, or NULL */
+	sector_t len;
+	unsigned int region_shift;
+	unsigned long nr_regions;
+	unsigned int nr_legs;
+	struct vio_carry_leg legs[DM_VIO_MIRROR_MAX_LEGS];
+};
+
+void vio_mirror_carry_free(struct vio_mirror_carry *c)
+{
+	unsigned int i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->nr_legs; i++)
+		kvfree(c->legs[i].dirty);
+	kfree(c);
+}
+
+static struct vio_mirror_carry *
+vio_mirror_carry_alloc(unsigned int nr_legs, unsigned long nr_regions)
+{
+	struct vio_mirror_carry *c = kzalloc(sizeof(*c), GFP_KERNEL);
+	unsigned int i;
+
+	if (!c)
+		return NULL;
+	c->nr_legs = nr_legs;
+	for (i = 0; i < nr_legs; i++) {
+		c->legs[i].dirty = kvcalloc(BITS_TO_LONGS(nr_regions),
+					    sizeof(unsigned long), GFP_KERNEL);
+		if (!c->legs[i].dirty) {
+			vio_mirror_carry_free(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+void vio_mirror_postsuspend(struct vio_c *vc)
+{
+	struct vio_mirror *m = vc->mirror;
+	struct vio_mirror_carry *c = m->carry, *old;
+	unsigned int i;
+
+	if (!c)
+		return;
+	c->from = vc;
+	c->len = vc->ti->len;
+	c->region_shift = m->region_shift;
+	c->nr_regions = m->nr_regions;
+	for (i = 0; i < vc->nr_arrays; i++) {
+		struct vio_array *a = &vc->arrays[i];
+
+		c->legs[i].dev = a->dev->bdev->bd_dev;
+		c->legs[i].offset = a->offset;
+		c->legs[i].state = READ_ONCE(a->leg.state);
+		bitmap_copy(c->legs[i].dirty, a->leg.dirty, m->nr_regions);
+	}
+
+	mutex_lock(&vc->pol->lock);
+	old = vc->pol->carry;
+	vc->pol->carry = c;
+	m->carry = NULL;
+	mutex_unlock(&vc->pol->lock);
+	vio_mirror_carry_free(old);
+}
+
+/**
+ * vio_carry_regions - a leg's dirty regions, from one table to the next
+ * @old: the leg's bitmap in the old table
+ * @old_len: the old table's length, sectors
+ * @old_shift: log2 of its region size, sectors
+ * @dirty: the bitmap to fill for the new table (cleared first)
+ * @len: the new table's length, sectors
+ * @shift: log2 of its region size, sectors
+ * @grown_clean: the sectors past the old end need no copy
+ *
+ * A new region is dirty if it overlaps an old dirty one, or, unless
+ * @grown_clean, reaches past the old end, where no write through the old
+ * table went. Return: the number of dirty regions.
+ */
+unsigned long vio_carry_regions(const unsigned long *old, sector_t old_len,
+				unsigned int old_shift, unsigned long *dirty,
+				sector_t len, unsigned int shift,
+				bool grown_clean)
+{
+	unsigned long nr = (len + (1ULL << shift) - 1) >> shift;
+	unsigned long r, of, ol;
+
+	if (old_shift == shift && old_len == len) {
+		bitmap_copy(dirty, old, nr);
+		return bitmap_weight(dirty, nr);
+	}
+	bitmap_zero(dirty, nr);
+	for (r = 0; r < nr; r++) {
+		sector_t s = (sector_t)r << shift;
+		sector_t e = min_t(sector_t, len, s + (1ULL << shift));
+
+		if (e > old_len && !grown_clean) {
+			__set_bit(r, dirty);
+			continue;
+		}
+		if (s >= old_len)
+			continue;
+		vio_regions_of(s, min(e, old_len) - s, old_shift, &of, &ol);
+		if (find_next_bit(old, ol + 1, of) <= ol)
+			__set_bit(r, dirty);
+	}
+	return bitmap_weight(dirty, nr);
+}
+EXPORT_SYMBOL_IF_KUNIT(vio_carry_regions);
+
+/* Take over the legs' states and dirty regions from the previous table. */
+static int vio_mirror_adopt(struct vio_c *vc, const struct vio_mirror_carry *c)
+{
+	struct vio_mirror *m = vc->mirror;
+	bool nosync = vc->features & VIO_F_NOSYNC;
+	char state[DM_VIO_MIRROR_MAX_LEGS + 1] = {};
+	int from[DM_VIO_MIRROR_MAX_LEGS];
+	unsigned long src = 0;
+	unsigned int i, j, first;
+
+	for (i = 0; i < vc->nr_arrays; i++) {
+		struct vio_array *a = &vc->arrays[i];
+
+		from[i] = -1;
+		for (j = 0; j < c->nr_legs; j++)
+			if (c->legs[j].dev == a->dev->bdev->bd_dev &&
+			    c->legs[j].offset == a->offset)
+				from[i] = j;
+		if (from[i] >= 0)
+			state[i] = c->legs[from[i]].state;
+		else
+			state[i] = nosync ? DM_VIO_ARRAY_ALIVE :
+					    DM_VIO_ARRAY_RECOVERING;
+		if (state[i] == DM_VIO_ARRAY_ALIVE)
+			src |= BIT(i);
+	}
+	if (!src) {
+		char had[DM_VIO_MIRROR_MAX_LEGS * 24] = "";
+		unsigned int sz = 0;
+
+		for (j = 0; j < c->nr_legs; j++)
+			if (c->legs[j].state == DM_VIO_ARRAY_ALIVE)
+				sz += scnprintf(had + sz, sizeof(had) - sz,
+						" %u:%u+%llu", MAJOR(c->legs[j].dev),
+						MINOR(c->legs[j].dev),
+						(unsigned long long)c->legs[j].offset);
+		DMERR("%s: cannot resume: no leg of the new table is in sync; the data is on%s",
+		      vio_dev_name(vc), had);
+		return -EINVAL;
+	}
+
+	first = __ffs(src);
+	for (i = 0; i < vc->nr_arrays; i++) {
+		struct vio_leg *l = &vc->arrays[i].leg;
+		unsigned long nr;
+
+		if (from[i] >= 0) {
+			nr = vio_carry_regions(c->legs[from[i]].dirty, c->len,
+					       c->region_shift, l->dirty,
+					       vc->ti->len, m->region_shift,
+					       nosync || i == first);
+		} else if (state[i] == DM_VIO_ARRAY_RECOVERING) {
+			bitmap_fill(l->dirty, m->nr_regions);
+			nr = m->nr_regions;
+		} else {
+			bitmap_zero(l->dirty, m->nr_regions);
+			nr = 0;
+		}
+		atomic_long_set(&l->nr_dirty, nr);
+		if (state[i] == DM_VIO_ARRAY_ALIVE && nr)
+			state[i] = DM_VIO_ARRAY_RECOVERING;
+	}
+
+	spin_lock_irq(&m->lock);
+	for (i = 0; i < vc->nr_arrays; i++)
+		WRITE_ONCE(vc->arrays[i].leg.state, state[i]);
+	vio_leg_set_state(vc, 0, state[0]);	/* and the masks */
+	spin_unlock_irq(&m->lock);
+	if (m->insync != GENMASK(vc->nr_arrays - 1, 0))
+		DMINFO("%s: array states taken over from the previous table: %s",
+		       vio_dev_name(vc), state);
+	return 0;
+}
+
+/*
+ * Before a table resumes: take over what the previous one left (a table
+ * that is not a mirror drops it: its writes reach one copy only). Keeps
+ * it on refusal, for the table the operator loads next.
+ */
+int vio_mirror_preresume(struct vio_c *vc)
+{
+	struct vio_policy *pol = vc->pol;
+	struct vio_mirror_carry *c;
+	int r = 0;
+
+	mutex_lock(&pol->lock);
+	c = pol->carry;
+	if (!c)
+		goto out;
+	if (vc->mirror && c->from == vc) {
+		/* The table that left them resumes: they are its own. */
+		vc->mirror->carry = c;
+		pol->carry = NULL;
+		goto out;
+	}
+	if (vc->mirror) {
+		r = vio_mirror_adopt(vc, c);
+		if (r)
+			goto out;
+	}
+	pol->carry = NULL;
+	mutex_unlock(&pol->lock);
+	vio_mirror_carry_free(c);
+	return 0;
+out:
+	mutex_unlock(&pol->lock);
+	return r;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -707,7 +995,9 @@ int vio_mirror_init(struct vio_c *vc, const struct vio_table_args *args,
 			VIO_MAX_BUCKETS);
 	m->bucket_mask = buckets - 1;
 	m->wr_inflight = kvcalloc(buckets, sizeof(*m->wr_inflight), GFP_KERNEL);
-	if (!m->wr_inflight)
+	m->unreadable = kvcalloc(BITS_TO_LONGS(m->nr_regions),
+				 sizeof(unsigned long), GFP_KERNEL);
+	if (!m->wr_inflight || !m->unreadable)
 		goto nomem;
 
 	for (i = 0; i < vc->nr_arrays; i++) {
@@ -740,6 +1030,9 @@ int vio_mirror_init(struct vio_c *vc, const struct vio_table_args *args,
 		m->kc = NULL;
 		goto nomem;
 	}
+	m->carry = vio_mirror_carry_alloc(vc->nr_arrays, m->nr_regions);
+	if (!m->carry)
+		goto nomem;
 	return 0;
 
 nomem:
@@ -762,9 +1055,18 @@ void vio_mirror_exit(struct vio_c *vc)
 	}
 	if (m->kc)
 		dm_kcopyd_client_destroy(m->kc);
+	if (vc->pol) {
+		/* What it left stays, but no longer names it. */
+		mutex_lock(&vc->pol->lock);
+		if (vc->pol->carry && vc->pol->carry->from == vc)
+			vc->pol->carry->from = NULL;
+		mutex_unlock(&vc->pol->lock);
+	}
+	vio_mirror_carry_free(m->carry);
 	for (i = 0; i < vc->nr_arrays; i++)
 		kvfree(vc->arrays[i].leg.dirty);
 	kvfree(m->wr_inflight);
+	kvfree(m->unreadable);
 	kfree(m);
 	vc->mirror = NULL;
 }
@@ -778,10 +1080,25 @@ void vio_mirror_presuspend(struct vio_c *vc)
 	cancel_work_sync(&m->resync_work);
 }
 
+/* A resync that stalled on unreadable regions tries them again. */
+static void vio_resync_retry(struct vio_c *vc)
+{
+	struct vio_mirror *m = vc->mirror;
+	unsigned int i;
+
+	lockdep_assert_held(&m->lock);
+	bitmap_zero(m->unreadable, m->nr_regions);
+	for (i = 0; i < vc->nr_arrays; i++)
+		WRITE_ONCE(vc->arrays[i].leg.stalled, false);
+}
+
 void vio_mirror_resume(struct vio_c *vc)
 {
 	struct vio_mirror *m = vc->mirror;
 
+	spin_lock_irq(&m->lock);
+	vio_resync_retry(vc);
+	spin_unlock_irq(&m->lock);
 	WRITE_ONCE(m->stopping, false);
 	if (vio_resync_leg(vc) >= 0)
 		queue_work(m->wq, &m->resync_work);
@@ -902,6 +1219,17 @@ int vio_mirror_message(struct vio_c *vc, unsigned int argc, char **argv,
 		return 0;
 	}
 
+	if (state == DM_VIO_ARRAY_RECOVERING && vc->arrays[leg].leg.stalled) {
+		vio_resync_retry(vc);
+		spin_unlock_irq(&m->lock);
+		DMINFO("%s: array %u (%s): resync resumed; %ld of %lu regions to go",
+		       vio_dev_name(vc), leg, vc->arrays[leg].dev->name,
+		       atomic_long_read(&vc->arrays[leg].leg.nr_dirty),
+		       m->nr_regions);
+		if (!READ_ONCE(m->stopping))
+			queue_work(m->wq, &m->resync_work);
+		return 0;
+	}
 	if (state != DM_VIO_ARRAY_FAILED) {
 		spin_unlock_irq(&m->lock);
 		return vio_err(err, "Array %u is not failed (state %c)", leg, state);
@@ -911,6 +1239,7 @@ int vio_mirror_message(struct vio_c *vc, unsigned int argc, char **argv,
 		return vio_err(err, "Array %u: no in-sync leg to resync it from", leg);
 	}
 	vio_leg_set_state(vc, leg, DM_VIO_ARRAY_RECOVERING);
+	vio_resync_retry(vc);
 	spin_unlock_irq(&m->lock);
 	trace_vio_leg_state(vc->devt, leg, DM_VIO_ARRAY_FAILED,
 			    DM_VIO_ARRAY_RECOVERING, "reinstate");

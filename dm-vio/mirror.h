@@ -31,6 +31,7 @@
 struct vio_c;
 struct vio_io;
 struct dm_kcopyd_client;
+struct vio_mirror_carry;
 
 /* Per-leg state of a mirror; lives in struct vio_array. */
 struct vio_leg {
@@ -42,6 +43,7 @@ struct vio_leg {
 	u64 last_done_ns;
 	unsigned long *dirty;		/* regions that may differ on this leg */
 	atomic_long_t nr_dirty;		/* bits set in ->dirty */
+	bool stalled;			/* 'a', but only unreadable regions left */
 };
 
 #define VIO_NO_REGION	ULONG_MAX
@@ -71,6 +73,9 @@ struct vio_mirror {
 	struct dm_kcopyd_client *kc;
 	bool stopping;			/* suspended: no resync */
 	unsigned long resync_next;	/* where the resync goes on */
+	unsigned long *unreadable;	/* regions no in-sync leg could read */
+	/* What postsuspend leaves with the policy for the next table. */
+	struct vio_mirror_carry *carry;
 	atomic64_t fallbacks;		/* reads whose class's legs could not serve */
 };
 
@@ -87,7 +92,10 @@ int vio_mirror_end_io(struct vio_c *vc, struct bio *bio, struct vio_io *io,
 void vio_mirror_leg_done(struct vio_c *vc, unsigned int leg, u64 start_ns,
 			 blk_status_t status);
 void vio_mirror_presuspend(struct vio_c *vc);
+void vio_mirror_postsuspend(struct vio_c *vc);
+int vio_mirror_preresume(struct vio_c *vc);
 void vio_mirror_resume(struct vio_c *vc);
+void vio_mirror_carry_free(struct vio_mirror_carry *c);
 void vio_mirror_status(struct vio_c *vc, char *result, unsigned int maxlen,
 		       unsigned int *sz);
 int vio_mirror_message(struct vio_c *vc, unsigned int argc, char **argv,
@@ -96,6 +104,10 @@ bool vio_mirror_is_message(const char *verb);
 u64 vio_leg_service_us(struct vio_leg *l);
 char vio_leg_state(const struct vio_c *vc, unsigned int i);
 void vio_leg_mark(struct vio_leg *l, unsigned long first, unsigned long last);
+unsigned long vio_carry_regions(const unsigned long *old, sector_t old_len,
+				unsigned int old_shift, unsigned long *dirty,
+				sector_t len, unsigned int shift,
+				bool grown_clean);
 
 /* The regions a range of volume sectors covers (@nr_sectors >= 1). */
 static inline void vio_regions_of(sector_t sector, sector_t nr_sectors,

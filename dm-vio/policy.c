@@ -415,6 +415,7 @@ static void vio_policy_free(struct vio_policy *pol)
 		if (pol->classes[i])
 			percpu_ref_kill(&pol->classes[i]->ref);
 	kfree(rcu_dereference_protected(pol->rules, true));
+	vio_mirror_carry_free(pol->carry);
 	mutex_destroy(&pol->lock);
 	kfree(pol);
 }

@@ -119,6 +119,8 @@ struct vio_rules {
 	struct vio_rule rule[] __counted_by(nr);
 };
 
+struct vio_mirror_carry;
+
 struct vio_policy {
 	struct list_head node;		/* in the registry, by md */
 	struct mapped_device *md;
@@ -153,6 +155,12 @@ struct vio_policy {
 	struct workqueue_struct *wq;
 	struct work_struct dispatch;
 	struct hrtimer timer;
+
+	/*
+	 * The mirror leg states and dirty regions the last table to suspend
+	 * left for the next one to resume (mirror.c); under lock.
+	 */
+	struct vio_mirror_carry *carry;
 };
 
 /* Per-bio QoS state, part of struct vio_io. */

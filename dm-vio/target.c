@@ -463,7 +463,17 @@ static void vio_presuspend_undo(struct dm_target *ti)
 
 static void vio_postsuspend(struct dm_target *ti)
 {
-	vio_sysfs_unregister(ti->private);
+	struct vio_c *vc = ti->private;
+
+	vio_sysfs_unregister(vc);
+	if (vc->mirror)
+		vio_mirror_postsuspend(vc);
+}
+
+/* A mirror takes over its legs' states from the table it replaces. */
+static int vio_preresume(struct dm_target *ti)
+{
+	return vio_mirror_preresume(ti->private);
 }
 
 static void vio_resume(struct dm_target *ti)
@@ -735,6 +745,7 @@ static struct target_type vio_target = {
 	.presuspend	 = vio_presuspend,
 	.presuspend_undo = vio_presuspend_undo,
 	.postsuspend	 = vio_postsuspend,
+	.preresume	 = vio_preresume,
 	.resume		 = vio_resume,
 	.status		 = vio_status,
 	.message	 = vio_message,

@@ -763,11 +763,124 @@ static void vio_leg_mark_sequence_test(struct kunit *test)
 	KUNIT_EXPECT_LT(test, count, NR_REGIONS);
 }
 
+/*
+ * A leg's dirty regions carried from one table to the next: a new region
+ * is dirty exactly when one of its sectors was in an old dirty region, or
+ * (unless the grown part is clean) lies past the old end. Checked sector
+ * by sector against every combination of region sizes (2 to 64 sectors),
+ * lengths that shrink, stay and grow, and pseudo-random old bitmaps.
+ */
+#define CARRY_MAX_SECTORS	1000
+
+static bool carry_want(const unsigned long *old, sector_t old_len,
+		       unsigned int old_shift, sector_t s, sector_t e,
+		       bool grown_clean)
+{
+	sector_t x;
+
+	for (x = s; x < e; x++) {
+		if (x >= old_len) {
+			if (!grown_clean)
+				return true;
+		} else if (test_bit(x >> old_shift, old)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* One old and one new geometry, the old bitmap pseudo-random from @x. */
+static void carry_check(struct kunit *test, unsigned long *old,
+			unsigned long *dirty, unsigned int os, sector_t old_len,
+			unsigned int ns, sector_t len, bool grown_clean, u32 *x)
+{
+	unsigned long old_nr = (old_len + BIT(os) - 1) >> os;
+	unsigned long nr = (len + BIT(ns) - 1) >> ns, want_nr = 0, got, r;
+	size_t bytes = BITS_TO_LONGS(CARRY_MAX_SECTORS) * sizeof(long);
+
+	bitmap_zero(old, CARRY_MAX_SECTORS);
+	for (r = 0; r < old_nr; r++) {
+		*x = *x * 1103515245 + 12345;
+		if ((*x >> 16) % 4 == 0)
+			__set_bit(r, old);
+	}
+	/* What the new bitmap held before must not leak into it. */
+	memset(dirty, 0xff, bytes);
+	got = vio_carry_regions(old, old_len, os, dirty, len, ns, grown_clean);
+	for (r = 0; r < nr; r++) {
+		sector_t s = (sector_t)r << ns;
+		bool want = carry_want(old, old_len, os, s,
+				       min_t(sector_t, len, s + BIT(ns)),
+				       grown_clean);
+
+		want_nr += want;
+		KUNIT_ASSERT_EQ_MSG(test, test_bit(r, dirty), want,
+				    "region %lu: old %llu sectors /%u, new %llu /%u, grown %s",
+				    r, (unsigned long long)old_len, 1U << os,
+				    (unsigned long long)len, 1U << ns,
+				    grown_clean ? "clean" : "dirty");
+	}
+	KUNIT_ASSERT_EQ(test, got, want_nr);
+}
+
+static void vio_carry_regions_test(struct kunit *test)
+{
+	static const sector_t lens[] = { 1, 63, 64, 65, 500, 640, 999, 1000 };
+	size_t bytes = BITS_TO_LONGS(CARRY_MAX_SECTORS) * sizeof(long);
+	unsigned int os, ns, i, j;
+	unsigned long *old, *dirty;
+	u32 x = 4242;
+
+	old = kunit_kzalloc(test, bytes, GFP_KERNEL);
+	dirty = kunit_kzalloc(test, bytes, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, old);
+	KUNIT_ASSERT_NOT_NULL(test, dirty);
+
+	for (os = 1; os <= 6; os++) {
+		for (ns = 1; ns <= 6; ns++) {
+			for (i = 0; i < ARRAY_SIZE(lens); i++) {
+				for (j = 0; j < ARRAY_SIZE(lens); j++) {
+					carry_check(test, old, dirty, os, lens[i],
+						    ns, lens[j], false, &x);
+					carry_check(test, old, dirty, os, lens[i],
+						    ns, lens[j], true, &x);
+				}
+			}
+		}
+	}
+}
+
+/* The same geometry copies the bitmap as it is, and an empty one stays so. */
+static void vio_carry_regions_same_test(struct kunit *test)
+{
+	unsigned long old[BITS_TO_LONGS(NR_REGIONS)] = {};
+	unsigned long dirty[BITS_TO_LONGS(NR_REGIONS)];
+	sector_t len = (sector_t)NR_REGIONS << 10;
+
+	memset(dirty, 0xff, sizeof(dirty));
+	KUNIT_EXPECT_EQ(test, vio_carry_regions(old, len, 10, dirty, len, 10, false), 0);
+	KUNIT_EXPECT_TRUE(test, bitmap_empty(dirty, NR_REGIONS));
+
+	__set_bit(0, old);
+	__set_bit(BITS_PER_LONG, old);
+	__set_bit(NR_REGIONS - 1, old);
+	KUNIT_EXPECT_EQ(test, vio_carry_regions(old, len, 10, dirty, len, 10, false), 3);
+	KUNIT_EXPECT_TRUE(test, bitmap_equal(old, dirty, NR_REGIONS));
+
+	/* Grown by one sector: the last, new region is dirty unless clean. */
+	KUNIT_EXPECT_EQ(test, vio_carry_regions(old, len, 10, dirty, len + 1, 10, false), 4);
+	KUNIT_EXPECT_TRUE(test, test_bit(NR_REGIONS, dirty));
+	KUNIT_EXPECT_EQ(test, vio_carry_regions(old, len, 10, dirty, len + 1, 10, true), 3);
+	KUNIT_EXPECT_FALSE(test, test_bit(NR_REGIONS, dirty));
+}
+
 static struct kunit_case vio_mirror_region_test_cases[] = {
 	KUNIT_CASE_PARAM(vio_regions_of_test, regions_gen_params),
 	KUNIT_CASE(vio_regions_of_brute_force_test),
 	KUNIT_CASE(vio_leg_mark_test),
 	KUNIT_CASE(vio_leg_mark_sequence_test),
+	KUNIT_CASE(vio_carry_regions_test),
+	KUNIT_CASE(vio_carry_regions_same_test),
 	{}
 };
 

@@ -666,6 +666,29 @@ fio_bg() {
 	FIO_PID=$!
 }
 
+# ios_done: IOS = reads and writes the volume whose /sys/block/dm-N is
+# $dsys completed
+ios_done() {
+	local s
+	read -ra s <"$dsys/stat"
+	IOS=$((s[0] + s[4]))
+}
+
+# flowing <what> [<n>]: the I/O of the fio of fio_bg goes on: <n> (16)
+# more complete on the volume at $dsys within 60 s
+flowing() {
+	local n i
+	ios_done
+	n=$((IOS + ${2:-16}))
+	for ((i = 0; i < 1200; i++)); do
+		ios_done
+		[ "$IOS" -ge "$n" ] && return 0
+		kill -0 "$FIO_PID" 2>/dev/null || fail "$1: fio quit: $(cat "$VIO_TMP"/*.err)"
+		nap 0.05
+	done
+	fail "$1: fewer than ${2:-16} I/Os completed on the volume in 60 s"
+}
+
 # fio_end <name> [stop]: wait (at most 120 s: longer means a bio that never
 # completes) for the fio of fio_bg to end, or with "stop" interrupt it
 # (it must still be running: nothing made it quit). Fails on any I/O or
