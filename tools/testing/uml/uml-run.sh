@@ -142,7 +142,10 @@ build_all() {
 	prepare_tree
 	configure
 	kmake build.log all
-	krel=$(make -s -C "$src" O="$build" ARCH=um kernelrelease)
+	# From the build, not "make kernelrelease": under make (make check)
+	# that would print the directories it enters too.
+	krel=$(cat "$build/include/config/kernel.release") ||
+		die "no kernel release in $build"
 	# Its modules (null_blk), where modprobe looks for them in UML.
 	rm -rf "$modroot"
 	kmake modules_install.log INSTALL_MOD_PATH="$modroot" modules_install

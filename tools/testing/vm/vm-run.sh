@@ -126,7 +126,15 @@ probe_accel() {
 	cat "$cache"
 }
 
-# Sets accel_args. VIO_VM_ACCEL=kvm|tcg skips the detection.
+# Sets accel_args and accel_append. VIO_VM_ACCEL=kvm|tcg skips the
+# detection.
+#
+# Under TCG the guest's clocksource watchdog finds the emulated TSC a
+# fraction of a percent off the emulated HPET after a few minutes and
+# switches every clock read to the HPET, an emulated MMIO access: the
+# guest's time base, and the cost of every ktime_get_ns() (dm-vio takes
+# two per bio), then change in the middle of a run. The TSC qemu emulates
+# is monotonic and shared by all vCPUs, so the guest is told to keep it.
 pick_accel() {
 	local accel=${VIO_VM_ACCEL:-auto}
 
@@ -140,7 +148,8 @@ pick_accel() {
 	fi
 	case $accel in
 	kvm) accel_args=(-accel kvm -cpu host) ;;
-	tcg) accel_args=(-accel "tcg,thread=multi" -cpu max) ;;
+	tcg) accel_args=(-accel "tcg,thread=multi" -cpu max)
+	     accel_append="tsc=reliable" ;;
 	*) die "VIO_VM_ACCEL must be kvm, tcg or auto" ;;
 	esac
 }
@@ -374,7 +383,7 @@ start_qemu() {
 	# refusals, and the log is checked for errors once, at the end.
 	local append="console=ttyS0 panic=-1 quiet rdinit=/init printk.devkmsg=on log_buf_len=16M"
 
-	append+=" ${VIO_VM_APPEND:-}"
+	append+=" ${accel_append:-} ${VIO_VM_APPEND:-}"
 	timeout -k 5 "$timeout_s" qemu-system-x86_64 \
 		"${accel_args[@]}" -smp "$cpus" -m "$mem_mb" \
 		-nodefaults -no-user-config -display none -no-reboot \
