@@ -74,6 +74,18 @@ static void vio_stats_add(struct vio_qstats __percpu *s, const struct vio_req *r
 	}
 }
 
+/* A reserved class's bio went on (@met) or behind its reservation. */
+static void vio_res_count(struct vio_class *c, struct vio_tenant *t, bool met)
+{
+	if (met) {
+		this_cpu_inc(c->stats->res_met);
+		this_cpu_inc(t->stats->res_met);
+	} else {
+		this_cpu_inc(c->stats->res_missed);
+		this_cpu_inc(t->stats->res_missed);
+	}
+}
+
 /**
  * vio_qos_map - attribute a remapped bio to its tenant and class
  * @pol: the volume's policy
@@ -127,7 +139,7 @@ int vio_qos_map(struct vio_policy *pol, struct vio_tenant *t, struct bio *bio,
 		spin_unlock_irqrestore(&c->lock, flags);
 		qio->counted = true;
 		if (vio_qclass_has_res(&c->qc))
-			this_cpu_inc(c->stats->res_met);
+			vio_res_count(c, t, true);
 		return DM_MAPIO_REMAPPED;
 	}
 	spin_unlock_irqrestore(&c->lock, flags);
@@ -250,10 +262,8 @@ static void vio_dispatch_work(struct work_struct *work)
 		spin_unlock(&c->lock);
 
 		vio_bio_qio(bio)->counted = true;
-		if (vio_qclass_has_res(&c->qc) && met)
-			this_cpu_inc(c->stats->res_met);
-		else if (vio_qclass_has_res(&c->qc))
-			this_cpu_inc(c->stats->res_missed);
+		if (vio_qclass_has_res(&c->qc))
+			vio_res_count(c, vio_bio_qio(bio)->tenant, met);
 		vio_dispatched(c, bio, now, pick.reserved);
 		bio_list_add(&out, bio);
 		n++;

@@ -20,6 +20,7 @@
 #include <linux/device-mapper.h>
 #include <linux/slab.h>
 
+#include "compat.h"
 #include "vio.h"
 #include "vio_trace.h"
 
@@ -51,7 +52,8 @@ static void vio_fab_submit(struct bio *bio)
 		dm_submit_bio_remap(bio, NULL);
 }
 
-static void vio_link_set(struct vio_link *l, const struct vio_link_params *p)
+VISIBLE_IF_KUNIT void vio_link_set(struct vio_link *l,
+				   const struct vio_link_params *p)
 {
 	WRITE_ONCE(l->p.gen, p->gen);
 	WRITE_ONCE(l->p.width, p->width);
@@ -60,6 +62,7 @@ static void vio_link_set(struct vio_link *l, const struct vio_link_params *p)
 	WRITE_ONCE(l->p.credits, p->credits);
 	WRITE_ONCE(l->ns_per_byte_fp, vio_link_ns_per_byte_fp(p));
 }
+EXPORT_SYMBOL_IF_KUNIT(vio_link_set);
 
 void vio_link_get(const struct vio_link *l, struct vio_link_params *p)
 {
@@ -95,8 +98,8 @@ void vio_link_read_stats(const struct vio_link *l, struct vio_link_stats *s)
  * The clock itself counts 1/2^VIO_CLOCK_SHIFT ns, so back-to-back TLPs
  * shorter than a nanosecond still add up to the link's rate.
  */
-static u64 vio_link_reserve(struct vio_link *l, int dir, u64 at, u64 wire,
-			    u32 tlps, u64 payload)
+VISIBLE_IF_KUNIT u64 vio_link_reserve(struct vio_link *l, int dir, u64 at,
+				      u64 wire, u32 tlps, u64 payload)
 {
 	u64 dur = vio_link_wire_fine(READ_ONCE(l->ns_per_byte_fp), wire);
 	u64 at_fine = (at - l->base_ns) << VIO_CLOCK_SHIFT, start, end;
@@ -114,6 +117,7 @@ static u64 vio_link_reserve(struct vio_link *l, int dir, u64 at, u64 wire,
 	end = (start + dur + BIT(VIO_CLOCK_SHIFT) - 1) >> VIO_CLOCK_SHIFT;
 	return l->base_ns + end + READ_ONCE(l->p.lat_ns);
 }
+EXPORT_SYMBOL_IF_KUNIT(vio_link_reserve);
 
 static enum vio_xfer_kind vio_bio_xfer(struct bio *bio)
 {
@@ -137,7 +141,7 @@ static u64 vio_fabric_upstream(struct vio_fabric *f, enum vio_xfer_kind kind,
 				x.down_tlps, kind == VIO_XFER_WRITE ? payload : 0);
 }
 
-static bool vio_credit_get(struct vio_link *port)
+VISIBLE_IF_KUNIT bool vio_credit_get(struct vio_link *port)
 {
 	int n = atomic_read(&port->inflight), hw;
 
@@ -150,6 +154,7 @@ static bool vio_credit_get(struct vio_link *port)
 		;
 	return true;
 }
+EXPORT_SYMBOL_IF_KUNIT(vio_credit_get);
 
 /**
  * vio_fabric_send() - pass a request remapped to an array through the fabric

@@ -109,6 +109,12 @@ int vio_fabric_fanout(struct vio_c *vc, struct bio *bio, struct vio_io *io,
 		      unsigned long legs, gfp_t gfp);
 void vio_link_read_stats(const struct vio_link *l, struct vio_link_stats *s);
 void vio_link_get(const struct vio_link *l, struct vio_link_params *p);
+#if IS_ENABLED(CONFIG_KUNIT)
+void vio_link_set(struct vio_link *l, const struct vio_link_params *p);
+u64 vio_link_reserve(struct vio_link *l, int dir, u64 at, u64 wire, u32 tlps,
+		     u64 payload);
+bool vio_credit_get(struct vio_link *port);
+#endif
 void vio_fabric_status(struct vio_c *vc, char *result, unsigned int maxlen,
 		       unsigned int *sz);
 void vio_fabric_table(struct vio_c *vc, char *result, unsigned int maxlen,

@@ -238,36 +238,23 @@ static int vio_mirror_kill(struct bio *bio)
 static unsigned long vio_read_candidates(struct vio_mirror *m,
 					 struct vio_io *io, const char **why)
 {
+	static const char * const names[] = {
+		[VIO_AFF_INSYNC] = "in-sync",
+		[VIO_AFF_PREFERRED] = "preferred",
+		[VIO_AFF_NOT_AVOIDED] = "not-avoided",
+		[VIO_AFF_FALLBACK_NOT_AVOIDED] = "fallback-not-avoided",
+		[VIO_AFF_FALLBACK] = "fallback",
+	};
 	unsigned long insync = READ_ONCE(m->insync), cand;
 	struct vio_class *c = io->q.cls;
-	u32 prefer, avoid;
+	enum vio_affinity_why w = VIO_AFF_INSYNC;
 
-	*why = "in-sync";
-	if (!c)
-		return insync;
-	prefer = READ_ONCE(c->qc.p.prefer);
-	avoid = READ_ONCE(c->qc.p.avoid);
-	if (prefer) {
-		cand = insync & prefer;
-		*why = "preferred";
-		if (cand)
-			return cand;
-	}
-	if (avoid) {
-		cand = insync & ~(unsigned long)avoid;
-		if (cand) {
-			*why = prefer ? "fallback-not-avoided" : "not-avoided";
-			if (prefer)
-				atomic64_inc(&m->fallbacks);
-			return cand;
-		}
-	}
-	*why = "in-sync";
-	if (prefer || avoid) {
-		*why = "fallback";
+	cand = c ? vio_affinity(insync, READ_ONCE(c->qc.p.prefer),
+				READ_ONCE(c->qc.p.avoid), &w) : insync;
+	if (vio_affinity_fell_back(w))
 		atomic64_inc(&m->fallbacks);
-	}
-	return insync;
+	*why = names[w];
+	return cand;
 }
 
 static int vio_mirror_read(struct vio_c *vc, struct bio *bio,

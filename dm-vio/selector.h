@@ -69,6 +69,56 @@ struct vio_selector_ops {
 
 extern const struct vio_selector_ops vio_selectors[VIO_NR_SELECTORS];
 
+/* Why vio_affinity() chose its candidates (for the vio_route trace). */
+enum vio_affinity_why {
+	VIO_AFF_INSYNC,			/* the class has no affinity */
+	VIO_AFF_PREFERRED,		/* in-sync legs the class prefers */
+	VIO_AFF_NOT_AVOIDED,		/* in-sync legs the class does not avoid */
+	VIO_AFF_FALLBACK_NOT_AVOIDED,	/* no preferred leg: not avoided */
+	VIO_AFF_FALLBACK,		/* nothing better: every in-sync leg */
+};
+
+/**
+ * vio_affinity() - the legs a read of a class may go to
+ * @insync: legs in sync
+ * @prefer: legs the class prefers (0: none)
+ * @avoid: legs the class avoids (0: none)
+ * @why: set to the rule that chose them
+ *
+ * In order: the preferred legs in sync; else the in-sync legs not
+ * avoided; else every in-sync leg, so a read is never refused for an
+ * affinity while a leg can serve it. Pure; the caller counts a fallback
+ * (vio_affinity_fell_back()).
+ *
+ * Return: the candidate legs, empty only if @insync is.
+ */
+static inline unsigned long vio_affinity(unsigned long insync, u32 prefer,
+					 u32 avoid, enum vio_affinity_why *why)
+{
+	unsigned long cand;
+
+	if (prefer) {
+		cand = insync & prefer;
+		*why = VIO_AFF_PREFERRED;
+		if (cand)
+			return cand;
+	}
+	if (avoid) {
+		cand = insync & ~(unsigned long)avoid;
+		*why = prefer ? VIO_AFF_FALLBACK_NOT_AVOIDED : VIO_AFF_NOT_AVOIDED;
+		if (cand)
+			return cand;
+	}
+	*why = prefer || avoid ? VIO_AFF_FALLBACK : VIO_AFF_INSYNC;
+	return insync;
+}
+
+/* The class wanted other legs than it got. */
+static inline bool vio_affinity_fell_back(enum vio_affinity_why why)
+{
+	return why == VIO_AFF_FALLBACK_NOT_AVOIDED || why == VIO_AFF_FALLBACK;
+}
+
 int vio_selector_find(const char *name);
 u64 vio_leg_service_ns(const struct vio_leg_load *l, u64 now);
 u64 vio_leg_expected_ns(const struct vio_leg_load *l, u64 now);

@@ -488,6 +488,90 @@ static void vio_selector_clamp_test(struct kunit *test)
 	}
 }
 
+/* ---- Class affinity: prefer, avoid, fallback ---- */
+
+struct affinity_case {
+	const char *name;
+	unsigned long insync;
+	u32 prefer, avoid;
+	unsigned long cand;
+	enum vio_affinity_why why;
+};
+
+static const struct affinity_case affinity_cases[] = {
+	{ "no affinity", 0x3, 0, 0, 0x3, VIO_AFF_INSYNC },
+	{ "no affinity, leg 0 failed", 0x2, 0, 0, 0x2, VIO_AFF_INSYNC },
+	{ "prefer the fast leg", 0x3, 0x1, 0, 0x1, VIO_AFF_PREFERRED },
+	{ "prefer two of three", 0x7, 0x5, 0, 0x5, VIO_AFF_PREFERRED },
+	{ "preferred leg failed", 0x2, 0x1, 0, 0x2, VIO_AFF_FALLBACK },
+	{ "one preferred leg failed", 0x6, 0x5, 0, 0x4, VIO_AFF_PREFERRED },
+	{ "avoid the fast leg", 0x3, 0, 0x1, 0x2, VIO_AFF_NOT_AVOIDED },
+	{ "avoid all but one", 0x7, 0, 0x3, 0x4, VIO_AFF_NOT_AVOIDED },
+	{ "only avoided legs left", 0x1, 0, 0x1, 0x1, VIO_AFF_FALLBACK },
+	{ "avoided leg failed", 0x2, 0, 0x1, 0x2, VIO_AFF_NOT_AVOIDED },
+	{ "prefer and avoid", 0x7, 0x1, 0x2, 0x1, VIO_AFF_PREFERRED },
+	{ "preferred failed, not avoided", 0x6, 0x1, 0x2, 0x4,
+	  VIO_AFF_FALLBACK_NOT_AVOIDED },
+	{ "preferred failed, only avoided", 0x2, 0x1, 0x2, 0x2, VIO_AFF_FALLBACK },
+	{ "prefer a leg beyond the mirror", 0x3, 0x4, 0, 0x3, VIO_AFF_FALLBACK },
+	{ "no leg in sync", 0x0, 0x1, 0x2, 0x0, VIO_AFF_FALLBACK },
+};
+
+static void affinity_case_desc(const struct affinity_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(affinity, affinity_cases, affinity_case_desc);
+
+static void vio_affinity_test(struct kunit *test)
+{
+	const struct affinity_case *c = test->param_value;
+	enum vio_affinity_why why = -1;
+
+	KUNIT_EXPECT_EQ(test, vio_affinity(c->insync, c->prefer, c->avoid, &why),
+			c->cand);
+	KUNIT_EXPECT_EQ(test, why, c->why);
+	KUNIT_EXPECT_EQ(test, vio_affinity_fell_back(why),
+			c->why == VIO_AFF_FALLBACK ||
+			c->why == VIO_AFF_FALLBACK_NOT_AVOIDED);
+}
+
+/*
+ * Every combination over 4 legs: the candidates are in sync; non-empty
+ * while a leg is in sync; preferred legs whenever one is in sync, else no
+ * avoided leg whenever another is in sync; a fallback only then.
+ */
+static void vio_affinity_all_test(struct kunit *test)
+{
+	unsigned long insync, cand, want;
+	enum vio_affinity_why why;
+	u32 prefer, avoid;
+
+	for (insync = 0; insync <= ALL_LEGS; insync++) {
+		for (prefer = 0; prefer <= ALL_LEGS; prefer++) {
+			for (avoid = 0; avoid <= ALL_LEGS; avoid++) {
+				bool pref_ok = insync & prefer;
+				bool avoid_ok = insync & ~(unsigned long)avoid;
+
+				cand = vio_affinity(insync, prefer, avoid, &why);
+				KUNIT_ASSERT_EQ(test, cand & ~insync, 0UL);
+				KUNIT_ASSERT_EQ(test, !cand, !insync);
+				if (pref_ok)
+					want = insync & prefer;
+				else if (avoid && avoid_ok)
+					want = insync & ~(unsigned long)avoid;
+				else
+					want = insync;
+				KUNIT_ASSERT_EQ(test, cand, want);
+				KUNIT_ASSERT_EQ(test, vio_affinity_fell_back(why),
+						(prefer && !pref_ok) ||
+						(!prefer && avoid && !avoid_ok));
+			}
+		}
+	}
+}
+
 static struct kunit_case vio_selector_test_cases[] = {
 	KUNIT_CASE(vio_selector_find_test),
 	KUNIT_CASE(vio_ewma_update_test),
@@ -503,6 +587,8 @@ static struct kunit_case vio_selector_test_cases[] = {
 	KUNIT_CASE(vio_selector_st_weights_test),
 	KUNIT_CASE(vio_selector_st_idle_decay_test),
 	KUNIT_CASE(vio_selector_clamp_test),
+	KUNIT_CASE_PARAM(vio_affinity_test, affinity_gen_params),
+	KUNIT_CASE(vio_affinity_all_test),
 	{}
 };
 
@@ -533,6 +619,14 @@ static const struct verdict_case verdict_cases[] = {
 	{ "errors of legs not sent to", 0x3, 0x3, 0xc, true, 0x0 },
 	{ "eight legs, last one stands", 0xff, 0x80, 0x7f, true, 0x7f },
 	{ "nothing sent", 0x0, 0x3, 0x0, false, 0x0 },
+	/*
+	 * A FUA write fans out like any write; the empty flushes dm sends
+	 * ahead of it go to each leg on their own (num_flush_bios) and fail
+	 * only their leg. Its verdict is the same.
+	 */
+	{ "FUA write, all succeed", 0x3, 0x3, 0x0, true, 0x0 },
+	{ "FUA write, recovering leg fails", 0x3, 0x1, 0x2, true, 0x2 },
+	{ "FUA write, the in-sync leg fails", 0x3, 0x1, 0x1, false, 0x0 },
 };
 
 static void verdict_case_desc(const struct verdict_case *c, char *desc)

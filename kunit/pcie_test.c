@@ -8,10 +8,12 @@
  */
 #include <kunit/test.h>
 #include <linux/math64.h>
+#include <linux/percpu.h>
 #include <linux/string.h>
 
 #include "compat.h"
 #include "vio_test.h"
+#include "fabric.h"
 #include "pcie.h"
 #include "table.h"
 
@@ -760,5 +762,179 @@ static struct kunit_suite vio_pcie_spec_test_suite = {
 	.test_cases = vio_pcie_spec_test_cases,
 };
 
+/* ---- A link's virtual clocks and a port's credits (fabric.c) ---- */
+
+/* A link of @spec's parameters, clocks at 0 ns, its counters zeroed. */
+static struct vio_link *link_new(struct kunit *test, u32 gen, u32 width,
+				 u32 mps, u32 lat_ns, u32 credits)
+{
+	struct vio_link *l = kunit_kzalloc(test, sizeof(*l), GFP_KERNEL);
+	struct vio_link_params p = link_of(gen, width, mps);
+
+	KUNIT_ASSERT_NOT_NULL(test, l);
+	l->stats = alloc_percpu(struct vio_link_stats);
+	KUNIT_ASSERT_NOT_NULL(test, l->stats);
+	p.lat_ns = lat_ns;
+	p.credits = credits;
+	vio_link_set(l, &p);
+	atomic64_set(&l->next_free[VIO_LINK_DOWN], 0);
+	atomic64_set(&l->next_free[VIO_LINK_UP], 0);
+	atomic_set(&l->inflight, 0);
+	atomic_set(&l->max_inflight, 0);
+	return l;
+}
+
+static void link_free(struct vio_link *l)
+{
+	free_percpu(l->stats);
+}
+
+/* Wire time of @wire bytes on @l, in the clock's 1/2^VIO_CLOCK_SHIFT ns. */
+static u64 fine(const struct vio_link *l, u64 wire)
+{
+	return vio_link_wire_fine(l->ns_per_byte_fp, wire);
+}
+
+static u64 fine_to_ns(u64 f)
+{
+	return DIV_ROUND_UP_ULL(f, 1ULL << VIO_CLOCK_SHIFT);
+}
+
+/*
+ * Requests that arrive while the link is busy queue behind each other in
+ * arrival order: each is through one wire time after the one before,
+ * plus the hop latency; the two directions are separate clocks; an idle
+ * link banks nothing (a request after a pause starts when it arrives).
+ */
+static void vio_link_clock_order_test(struct kunit *test)
+{
+	struct vio_link *l = link_new(test, 1, 1, 128, 500, 8);
+	const u64 wire = 4096 + 32 * 24;
+	u64 d = fine(l, wire), t, prev = 0;
+	struct vio_link_stats st;
+	unsigned int i;
+
+	/* Gen1 x1 carries 250 MB/s: 4864 bytes take 19456 ns. */
+	KUNIT_EXPECT_EQ(test, fine_to_ns(d), 19456ULL);
+	for (i = 1; i <= 4; i++) {
+		t = vio_link_reserve(l, VIO_LINK_DOWN, 0, wire, 32, 4096);
+		KUNIT_EXPECT_EQ(test, t, fine_to_ns(i * d) + 500);
+		KUNIT_EXPECT_GT(test, t, prev);
+		prev = t;
+	}
+	/* The other direction is free. */
+	KUNIT_EXPECT_EQ(test, vio_link_reserve(l, VIO_LINK_UP, 0, wire, 32, 4096),
+			fine_to_ns(d) + 500);
+	/* Arriving mid-way through the queue: behind it. */
+	KUNIT_EXPECT_EQ(test, vio_link_reserve(l, VIO_LINK_DOWN, 30000, wire, 32, 4096),
+			fine_to_ns(5 * d) + 500);
+	/* After a pause: from its arrival, nothing banked. */
+	KUNIT_EXPECT_EQ(test, vio_link_reserve(l, VIO_LINK_DOWN, 1000000, wire, 32, 4096),
+			1000000 + fine_to_ns(d) + 500);
+
+	vio_link_read_stats(l, &st);
+	KUNIT_EXPECT_EQ(test, st.wire_bytes, 7 * wire);
+	KUNIT_EXPECT_EQ(test, st.payload_bytes, 7ULL * 4096);
+	KUNIT_EXPECT_EQ(test, st.tlps, 7ULL * 32);
+	KUNIT_EXPECT_EQ(test, st.busy_ns[VIO_LINK_DOWN], 6 * (d >> VIO_CLOCK_SHIFT));
+	KUNIT_EXPECT_EQ(test, st.busy_ns[VIO_LINK_UP], d >> VIO_CLOCK_SHIFT);
+	/* Waits of 1, 2 and 3 wire times at 0 ns, 4d - 30000 ns at 30000 ns. */
+	KUNIT_EXPECT_EQ(test, st.queue_ns,
+			(d >> VIO_CLOCK_SHIFT) + (2 * d >> VIO_CLOCK_SHIFT) +
+			(3 * d >> VIO_CLOCK_SHIFT) + ((4 * d - (30000ULL << VIO_CLOCK_SHIFT)) >>
+						       VIO_CLOCK_SHIFT));
+	link_free(l);
+}
+
+/*
+ * Sub-nanosecond wire times add up: a million back-to-back 24-byte TLPs
+ * on a Gen5 x16 link (63 GB/s, 0.38 ns each) take their exact total, not
+ * a million rounded nanoseconds.
+ */
+static void vio_link_clock_fine_test(struct kunit *test)
+{
+	struct vio_link *l = link_new(test, 5, 16, 128, 0, 8);
+	u64 t = 0, d = fine(l, 24);
+	unsigned int i;
+
+	for (i = 0; i < 1000000; i++)
+		t = vio_link_reserve(l, VIO_LINK_DOWN, 0, 24, 1, 0);
+	KUNIT_EXPECT_EQ(test, t, fine_to_ns(1000000 * d));
+	KUNIT_EXPECT_LT(test, t, 1000000ULL / 2);
+	link_free(l);
+}
+
+/* A link changed live: requests reserved after it go at the new rate. */
+static void vio_link_clock_relink_test(struct kunit *test)
+{
+	struct vio_link *l = link_new(test, 3, 4, 256, 0, 8);
+	struct vio_link_params p = link_of(1, 1, 256);
+	u64 fast = fine(l, 100000), t1, t2;
+
+	p.lat_ns = 0;
+	t1 = vio_link_reserve(l, VIO_LINK_DOWN, 0, 100000, 1, 0);
+	KUNIT_EXPECT_EQ(test, t1, fine_to_ns(fast));
+	vio_link_set(l, &p);
+	t2 = vio_link_reserve(l, VIO_LINK_DOWN, 0, 100000, 1, 0);
+	/* Gen1 x1: 4 ns a byte, after the fast transfer already reserved. */
+	KUNIT_EXPECT_EQ(test, t2, fine_to_ns(fast + fine(l, 100000)));
+	KUNIT_EXPECT_EQ(test, t2 - t1, 400000ULL);
+	link_free(l);
+}
+
+/*
+ * Credits: at most so many requests in flight on a port; each completion
+ * frees one; the high-water mark records the most ever taken; fewer
+ * credits set live hold new requests until enough have completed.
+ */
+static void vio_credit_test(struct kunit *test)
+{
+	struct vio_link *l = link_new(test, 3, 4, 256, 0, 3);
+	struct vio_link_params p;
+	unsigned int i;
+
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_TRUE(test, vio_credit_get(l));
+	KUNIT_EXPECT_FALSE(test, vio_credit_get(l));
+	KUNIT_EXPECT_EQ(test, atomic_read(&l->inflight), 3);
+	KUNIT_EXPECT_EQ(test, atomic_read(&l->max_inflight), 3);
+
+	atomic_dec(&l->inflight);		/* as vio_fabric_done() */
+	KUNIT_EXPECT_TRUE(test, vio_credit_get(l));
+	KUNIT_EXPECT_FALSE(test, vio_credit_get(l));
+
+	vio_link_get(l, &p);
+	p.credits = 1;
+	vio_link_set(l, &p);
+	atomic_sub(2, &l->inflight);
+	KUNIT_EXPECT_FALSE(test, vio_credit_get(l));
+	atomic_dec(&l->inflight);
+	KUNIT_EXPECT_TRUE(test, vio_credit_get(l));
+	KUNIT_EXPECT_FALSE(test, vio_credit_get(l));
+	KUNIT_EXPECT_EQ(test, atomic_read(&l->inflight), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&l->max_inflight), 3);
+
+	p.credits = 4;
+	vio_link_set(l, &p);
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_TRUE(test, vio_credit_get(l));
+	KUNIT_EXPECT_FALSE(test, vio_credit_get(l));
+	KUNIT_EXPECT_EQ(test, atomic_read(&l->max_inflight), 4);
+	link_free(l);
+}
+
+static struct kunit_case vio_fabric_link_test_cases[] = {
+	KUNIT_CASE(vio_link_clock_order_test),
+	KUNIT_CASE(vio_link_clock_fine_test),
+	KUNIT_CASE(vio_link_clock_relink_test),
+	KUNIT_CASE(vio_credit_test),
+	{}
+};
+
+static struct kunit_suite vio_fabric_link_test_suite = {
+	.name = "dm_vio_fabric_links",
+	.test_cases = vio_fabric_link_test_cases,
+};
+
 kunit_test_suites(&vio_pcie_rate_test_suite, &vio_pcie_xfer_test_suite,
-		  &vio_pcie_spec_test_suite);
+		  &vio_pcie_spec_test_suite, &vio_fabric_link_test_suite);
