@@ -3,7 +3,8 @@
 # Generated bad messages: a thousand (VIO_FUZZ_COUNT) malformed or hostile
 # messages from vio-fuzz.py (seeded: VIO_FUZZ_SEED, printed) to a live
 # mirror with a fabric and QoS classes are each refused with EINVAL and
-# exactly one error line from dm-vio, nothing else in the kernel log; the
+# exactly one error line from dm-vio, naming what is wrong (each kind of
+# bad message has the errors it may get), nothing else in the kernel log; the
 # volume's configuration is the same afterwards, and it serves the same
 # data all along (read back and compared while the messages fly, and on
 # every leg at the end).

@@ -125,6 +125,11 @@ def table_cases(g, count, a0, a1, a2, small):
         ("speed=9", "link key"), ("gen=1,gen=2", "given twice"),
         ("gen=", "Link gen"), (",", "link key"), ("=3", "link key"),
     ]
+    # A word missing, added or repeated: refused by the parser, wherever it
+    # then stumbles.
+    shape = ("Expected|Missing|Unknown (layout|mirror argument|feature|selector)|"
+             "takes no arguments|Invalid number of|invalid offset|chunk size|"
+             "Mirror (argument|weight)|region_size")
     out = []
 
     def add(words, length, pattern):
@@ -147,7 +152,7 @@ def table_cases(g, count, a0, a1, a2, small):
         elif op == 3:     # array count off by some
             n = int(w[arrays_at])
             w[arrays_at] = str(g.pick([x for x in (n - 1, n + 1, n + 2, 32) if x >= 1 and x != n]))
-            add(w, length, "")
+            add(w, length, shape)
         elif op == 4:     # a device that does not exist or is no block device
             i = arrays_at + 1 + 2 * g.r.randrange(int(w[arrays_at]))
             w[i] = g.pick(["/dev/vio-none-" + g.junk(1, 8).replace("/", "_"),
@@ -169,16 +174,16 @@ def table_cases(g, count, a0, a1, a2, small):
             add(w, length, "Length|exceeds|capacity|not a multiple|rows|whole|too small")
         elif op == 8:     # truncated before the end of the arrays
             cut = g.r.randrange(0, feat_at)
-            add(w[:cut], length, "")
+            add(w[:cut], length, shape)
         elif op == 9:     # a word dropped before the features
             i = g.r.randrange(feat_at)
             del w[i]
-            add(w, length, "")
+            add(w, length, shape)
         elif op == 10:    # a word duplicated before the features
             # Not the last offset: "0 0" there reads as "no features".
             i = g.r.randrange(feat_at - 1)
             w.insert(i, w[i])
-            add(w, length, "")
+            add(w, length, shape)
         elif op == 11:    # feature count: junk, huge, off
             if feat_at == len(w):
                 w += ["1", "ignore_discard"]
@@ -233,13 +238,13 @@ def table_cases(g, count, a0, a1, a2, small):
                           ["region_size"], ["selector", "round-robin", "selector", "round-robin"],
                           [g.junk(), "1"]])
             w = ["mirror", str(len(bad))] + bad + w[arrays_at:]
-            add(w, length, "")
+            add(w, length, "Mirror argument|Unknown mirror argument|Unknown selector|Mirror weight|Invalid region_size|Expected .* mirror arguments")
         elif op == 20:    # mirror leg count: 1 or more than 8
             n = g.pick([1, 9])
             devs = [a0, "0", a1, "0", a2, "0"]
             legs = (devs * 4)[:2 * n]
             w = ["mirror", "0", str(n)] + legs
-            add(w, 2048, "")
+            add(w, 2048, "Invalid number of mirror legs")
         elif op == 21:    # an array too small for the length
             w = ["linear", "0", "1", small, "0"]
             add(w, g.pick([16, 4096, 2**33]), "Length|exceeds|capacity|too small")
@@ -258,10 +263,43 @@ def table_cases(g, count, a0, a1, a2, small):
 
 # -------------------------------------------------------------- messages
 
+# What each kind of bad message must be refused with (message_cases()'s
+# op): a regex on dm-vio's one error line.
+MESSAGE_ERRORS = [
+    r"Unknown message",
+    r"Class parameter .*(expected|out of range)",
+    r"Class parameter .*(expected|out of range)|Class weight .* out of range",
+    r"Class parameter .*(expected|needs a value|given twice)|Unknown class parameter",
+    r"Class parameter .* needs (the limit|a burst rate)|Reservation .* exceeds the limit",
+    r"Class parameter .* expected array indices|Class both prefers and avoids",
+    r"Class name .* (may only use|is longer than)|Class .* already exists",
+    r"Reservations would total .* over the capacity",
+    r"No class",
+    r"Class weight .* out of range|Reservations would total|Unknown class parameter|Class parameter .*(expected|out of range)|Reservation .* exceeds the limit",
+    r"The default class cannot be deleted|No class|Class gold is used by rule",
+    r"Usage: class",
+    r"Tenant pattern .* (must be|is empty|is not printable|is longer than)|A rule for vm=db1 already exists",
+    r"No class",
+    r"Rule index .* is not a number",
+    r"No rule|Tenant pattern .* must be",
+    r"Usage: rule",
+    r"Usage: depth|Capacity .* (is not a valid|given twice)|Unknown capacity parameter|Reservations would total .* over the capacity",
+    r"Invalid array|Usage: (fail|reinstate)|Array 0 is not failed",
+    r"Usage: (selector|weight)|Unknown selector|Invalid weight|Invalid array",
+    r"Usage: fabric",
+    r"Usage: link|Unknown link key|Link (key .* given twice|gen|width|mps|lat_ns|credits|spec)",
+    r"Invalid link",
+    r"Usage: stats",
+    r"Class parameter .*(expected|out of range)",
+    r"Usage: (tenant|qos)",
+]
+
+
 def message_cases(g, count, legs):
-    """Messages that must be refused by a mirror volume of <legs> legs,
-    with a fabric, a class "gold" with res_iops=100 used by a rule
-    "vm=db1", and a capacity of iops=1000."""
+    """(message, pattern) pairs: messages that must be refused by a mirror
+    volume of <legs> legs, with a fabric, a class "gold" with res_iops=100
+    used by a rule "vm=db1", and a capacity of iops=1000; pattern: a regex
+    the error must match."""
     out = []
     keys = ["res_iops", "res_bps", "weight", "iops", "bps", "riops", "wiops",
             "rbps", "wbps", "iops_max", "iops_max_len", "bps_max", "bps_max_len",
@@ -348,7 +386,7 @@ def message_cases(g, count, legs):
             m = ["class", "create", name(), f"{g.pick(keys[:14])}={g.pick(BAD_NUMBERS)}"]
         else:             # tenant list with extra words, qos with words
             m = g.pick([["tenant"], ["tenant", "list", "x"], ["tenant", g.junk()], ["qos", "x"]])
-        out.append(m)
+        out.append((m, MESSAGE_ERRORS[op]))
     return out
 
 
@@ -472,13 +510,13 @@ def run_messages(a):
     km = Kmsg()
     fails = []
     dm = DM()
-    for m in cases:
+    for m, pattern in cases:
         km.new()
         rc = dm.message(a.volume, m)
         if rc and rc != errno.EINVAL:
             fails.append(f"message {m!r}: refused with {rc}, not EINVAL")
             continue
-        check_refusal("message", " ".join(m)[:200], rc, km.new(), "", "vio: ", fails)
+        check_refusal("message", " ".join(m)[:200], rc, km.new(), pattern, "vio: ", fails)
     for f in fails[:50]:
         print("FAIL:", f)
     print(f"messages: seed {a.seed}, {len(cases)} tried, {len(cases) - len(fails)} refused "
@@ -648,8 +686,8 @@ def main():
             for line, pat in table_cases(g, a.count, *a.dev[:3], a.small):
                 print(repr(line), "=>", pat)
         elif a.mode == "messages":
-            for m in message_cases(g, a.count, a.legs):
-                print(repr(" ".join(m)))
+            for m, pat in message_cases(g, a.count, a.legs):
+                print(repr(" ".join(m)), "=>", pat)
         return 0
     return {"tables": run_tables, "messages": run_messages, "tool": run_tool}[a.mode](a)
 
