@@ -5,6 +5,7 @@
 # state), and a blktrace capture of a mirror shows a remap event on every
 # leg for each write plus a note per bio naming the issuing cgroup's
 # tenant and its class. The "stats" message agrees with the status line.
+# trace-cmd records the events too (as users would run it).
 . "$(dirname "$0")/lib.sh"
 
 T=/sys/kernel/tracing
@@ -103,3 +104,13 @@ grep -q "^mirror selector=service-time region_sectors=2048 regions=64 fallbacks=
 	fail "stats: no mirror line"
 msg_refused viot-tr "Usage: stats (no arguments)" stats now
 log "stats block matches status and names every object"
+
+# ---- trace-cmd ----------------------------------------------------------------
+command -v trace-cmd >/dev/null || fail "no trace-cmd (tools/install-deps.sh installs it)"
+trace-cmd record -q -o tc.dat -e dm_vio:vio_route -e dm_vio:vio_classify -- \
+	dd if="$vol" of=/dev/null bs=4k count=64 iflag=direct status=none >tc.log 2>&1 ||
+	{ sed 's/^/# /' tc.log; fail "trace-cmd record failed"; }
+trace-cmd report -i tc.dat >tc.txt 2>tc.err || { sed 's/^/# /' tc.err; fail "trace-cmd report failed"; }
+routes=$(grep -c 'vio_route:.*service-time' tc.txt || true)
+[ "$routes" -ge 64 ] || fail "trace-cmd recorded $routes vio_route events for 64 reads"
+log "trace-cmd: $routes vio_route events for 64 reads"
