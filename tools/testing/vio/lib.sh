@@ -634,6 +634,10 @@ bounded() {
 		nap 0.02
 	done
 	if kill -0 "$pid" 2>/dev/null; then
+		# Where it waits, for the report: its kernel stack, and every
+		# blocked task's (sysrq w) in the kernel log.
+		log "$what: stuck in: $(tr '\n' ' ' </proc/"$pid"/stack 2>/dev/null)"
+		echo w >/proc/sysrq-trigger 2>/dev/null || true
 		kill -KILL "$pid" 2>/dev/null
 		fail "$what: hung (still running after ${secs}s)"
 	fi
