@@ -3,15 +3,17 @@
  * dm-vio: QoS in the bio path: charge, defer, dispatch.
  *
  * vio_qos_map() runs in the map path and never sleeps. A bio whose class
- * has nothing queued, conforms to the class's limits and finds a free slot
- * of the volume's depth goes straight on, charged under its class's lock
- * only. Anything else is queued at the tail of its class's FIFO (so a
- * flush or FUA write never overtakes a write its tenant issued before it)
- * and left to the dispatcher.
+ * and tenant have nothing queued, that conforms to the class's limits and
+ * finds a free slot of the volume's depth goes straight on, charged under
+ * its class's lock only. Anything else is queued at the tail of its
+ * tenant's FIFO (so a flush or FUA write never overtakes a write its
+ * tenant issued before it), which joins its class's fair queue, and is
+ * left to the dispatcher.
  *
  * The dispatcher is one work item per volume (process context, on a
  * WQ_MEM_RECLAIM workqueue). It asks the scheduler (qos.c) which class
- * goes next, pops that class's head, and submits it with
+ * goes next, pops the head of that class's first tenant, and submits it
+ * with
  * dm_submit_bio_remap(). It runs when a bio is queued, when a dispatched
  * bio completes and frees a slot, and from an hrtimer when the first class
  * waiting for a limit becomes eligible.
@@ -101,9 +103,10 @@ int vio_qos_map(struct vio_policy *pol, struct vio_tenant *t, struct bio *bio,
 		struct vio_qio *qio, unsigned int nr)
 {
 	struct vio_class *c = vio_tenant_class(pol, t);
+	struct vio_class *put = NULL;
 	u64 now = ktime_get_ns();
 	unsigned long flags;
-	bool activate;
+	bool activate, first;
 
 	/*
 	 * The root and static tenants and the default class live as long as
@@ -120,14 +123,15 @@ int vio_qos_map(struct vio_policy *pol, struct vio_tenant *t, struct bio *bio,
 	qio->req.bytes = qio->req.dir == VIO_DIR_NONE ? 0 : bio->bi_iter.bi_size;
 	qio->counted = false;
 	vio_stats_add(t->stats, &qio->req);
-	vio_stats_add(c->stats, &qio->req);
 
-	if (!READ_ONCE(pol->qos_on) || READ_ONCE(pol->draining))
+	if (!READ_ONCE(pol->qos_on) || READ_ONCE(pol->draining)) {
+		vio_stats_add(c->stats, &qio->req);
 		return DM_MAPIO_REMAPPED;
+	}
 
 	/* Fast path: nothing ahead of it, within limits, room on the arrays. */
 	spin_lock_irqsave(&c->lock, flags);
-	if (!c->active && !READ_ONCE(pol->starved) &&
+	if (!c->active && !READ_ONCE(t->nr_queued) && !READ_ONCE(pol->starved) &&
 	    vio_qclass_eligible(&c->qc, &qio->req) <= now && vio_slot_get(pol)) {
 		/*
 		 * Right after a backlog, the class is still owed what a late
@@ -137,6 +141,7 @@ int vio_qos_map(struct vio_policy *pol, struct vio_tenant *t, struct bio *bio,
 				  READ_ONCE(pol->sched.vtime), false,
 				  now - c->idle_since < VIO_QOS_CATCHUP_NS);
 		spin_unlock_irqrestore(&c->lock, flags);
+		vio_stats_add(c->stats, &qio->req);
 		qio->counted = true;
 		if (vio_qclass_has_res(&c->qc))
 			vio_res_count(c, t, true);
@@ -144,40 +149,73 @@ int vio_qos_map(struct vio_policy *pol, struct vio_tenant *t, struct bio *bio,
 	}
 	spin_unlock_irqrestore(&c->lock, flags);
 
+	spin_lock_irqsave(&pol->sched_lock, flags);
+	if (t->nr_queued && t->qcls != c) {
+		/*
+		 * Reclassified with bios still queued in its old class: it
+		 * stays there (which holds a reference) until they are gone,
+		 * so that its bios keep their order.
+		 */
+		if (t->qcls != pol->classes[0])
+			percpu_ref_get(&t->qcls->ref);
+		if (c != pol->classes[0])
+			put = c;
+		c = t->qcls;
+		qio->cls = c;
+	}
 	if (trace_vio_defer_enabled())
 		trace_vio_defer(pol->devt, c->name, bio->bi_iter.bi_sector,
 				qio->req.bytes,
 				c->active ? "backlog" : READ_ONCE(pol->starved) ?
 				"depth" : vio_qclass_eligible(&c->qc, &qio->req) > now ?
 				"limit" : "depth");
-
-	spin_lock_irqsave(&pol->sched_lock, flags);
 	spin_lock(&c->lock);
-	bio_list_add(&c->queue, bio);
-	c->nr_queued++;
+	first = false;
+	if (!t->nr_queued) {
+		first = vio_qclass_tenant_add(&c->qc, &t->qt, &qio->req,
+					      t->qcls != c);
+		t->qcls = c;
+	}
+	bio_list_add(&t->queue, bio);
+	WRITE_ONCE(t->nr_queued, t->nr_queued + 1);
+	WRITE_ONCE(c->nr_queued, c->nr_queued + 1);
 	activate = !c->active;
 	c->active = true;
 	if (activate)
 		vio_sched_activate(&pol->sched, &c->qc, &qio->req, now);
+	else if (first)
+		vio_sched_rehead(&pol->sched, &c->qc, &qio->req, now);
 	spin_unlock(&c->lock);
 	atomic_inc(&pol->queued);
 	spin_unlock_irqrestore(&pol->sched_lock, flags);
 
+	vio_stats_add(c->stats, &qio->req);
+	if (put)
+		percpu_ref_put(&put->ref);
 	queue_work(pol->wq, &pol->dispatch);
 	return DM_MAPIO_SUBMITTED;
 }
 
-/* A bio leaves its class's queue; caller holds sched_lock and c->lock. */
+/*
+ * The head bio of the class's first tenant leaves its queue; @next is the
+ * class's new head request if it has one. Caller holds sched_lock and
+ * c->lock.
+ */
 static struct bio *vio_class_pop(struct vio_policy *pol, struct vio_class *c,
 				 struct vio_req *next, u64 now)
 {
-	struct bio *bio = bio_list_pop(&c->queue);
-	struct bio *head = bio_list_peek(&c->queue);
+	struct vio_qtenant *qt = vio_qclass_tenant_first(&c->qc);
+	struct vio_tenant *t = container_of(qt, struct vio_tenant, qt);
+	struct bio *bio = bio_list_pop(&t->queue);
+	struct bio *head = bio_list_peek(&t->queue);
 
-	c->nr_queued--;
+	WRITE_ONCE(t->nr_queued, t->nr_queued - 1);
+	vio_qclass_tenant_served(&c->qc, qt, head ? &vio_bio_qio(head)->req : NULL);
+	WRITE_ONCE(c->nr_queued, c->nr_queued - 1);
 	atomic_dec(&pol->queued);
-	if (head) {
-		*next = vio_bio_qio(head)->req;
+	qt = vio_qclass_tenant_first(&c->qc);
+	if (qt) {
+		*next = qt->head;
 	} else {
 		c->active = false;
 		c->idle_since = now;

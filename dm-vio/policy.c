@@ -103,7 +103,6 @@ static struct vio_class *vio_class_alloc(struct vio_policy *pol,
 	strscpy(c->name, name, sizeof(c->name));
 	c->pol = pol;
 	spin_lock_init(&c->lock);
-	bio_list_init(&c->queue);
 	vio_qclass_init(&c->qc, p);
 	return c;
 }
@@ -219,6 +218,8 @@ static struct vio_tenant *vio_tenant_alloc(struct vio_policy *pol,
 	t->pol = pol;
 	memcpy(t->path, path, len);
 	t->last_used = jiffies;
+	bio_list_init(&t->queue);
+	vio_qtenant_init(&t->qt);
 	if (vio_tag_vm_name(t->path, t->vm, sizeof(t->vm)))
 		t->vm[0] = '\0';
 	return t;
@@ -781,7 +782,7 @@ static void vio_emit_tenant(struct vio_tenant *t, const char *prefix,
 	EMIT("%s%s %llu %s vm=%s ", prefix, kind, t->id, c->name,
 	     t->vm[0] ? t->vm : "-");
 	sz += vio_emit_stats(&s, result + sz, maxlen - sz);
-	EMIT(" path=");
+	EMIT(" queued=%u path=", READ_ONCE(t->nr_queued));
 	if (!t->path[0])
 		EMIT("-");
 	else if (sz < maxlen)

@@ -11,8 +11,9 @@
  *   tenant  who issued a bio: a cgroup (id, path) and the VM derived from
  *           its path; or the volume's static tag. Found per bio by cgroup
  *           id in an RCU hash table, created on first sight.
- *   class   a QoS contract (qos.h) and a FIFO queue of deferred bios;
- *           "default" always exists and serves unmatched tenants.
+ *   class   a QoS contract (qos.h) for all its tenants together, and the
+ *           fair queue of its backlogged tenants; "default" always exists
+ *           and serves unmatched tenants.
  *   rule    <vm=glob|cgroup=glob> -> class; the first matching rule in
  *           list order decides a tenant's class.
  *
@@ -20,8 +21,10 @@
  *   policy->lock (mutex)   configuration: messages, classification walks.
  *   policy->sched_lock     the scheduler trees; taken per bio only when the
  *                          bio has to wait, and by the dispatcher.
- *   class->lock            a class's queue, and its QoS state while it has
- *                          nothing queued. Nests inside sched_lock.
+ *   class->lock            a class's QoS state while it has nothing queued
+ *                          (the fast path), and its tenants' queues.
+ *                          Nests inside sched_lock, which is also held
+ *                          whenever a tenant's queue changes.
  *   RCU                    the tenant table, tenant->cls, the rule list.
  * Lifetimes: bios in flight hold percpu references on their tenant and
  * class; a deleted class or an expired tenant is freed when the last one
@@ -79,8 +82,7 @@ struct vio_class {
 	struct vio_policy *pol;
 	struct percpu_ref ref;		/* one per bio in flight, one for the list */
 	spinlock_t lock;
-	struct bio_list queue;		/* deferred bios, FIFO */
-	unsigned int nr_queued;
+	unsigned int nr_queued;		/* bios in its tenants' queues */
 	bool active;			/* in the scheduler (has a queue) */
 	u64 idle_since;			/* when the queue last ran empty, ns */
 	struct vio_qclass qc;
@@ -98,6 +100,17 @@ struct vio_tenant {
 	unsigned int gen;		/* policy->gen it was classified at */
 	unsigned long last_used;	/* jiffies */
 	struct vio_qstats __percpu *stats;
+
+	/*
+	 * Deferred bios, FIFO, in the queue of class qcls while nr_queued;
+	 * policy->sched_lock and qcls->lock. While the tenant has bios
+	 * queued, its new bios join them there, whatever class it is in now.
+	 */
+	struct bio_list queue;
+	unsigned int nr_queued;
+	struct vio_class *qcls;
+	struct vio_qtenant qt;
+
 	struct kobject *kobj;		/* vio/tenants/<id>; policy->lock */
 	struct list_head dir_node;	/* in policy->tenant_dirs */
 	bool kobj_tried;		/* policy->lock */

@@ -447,6 +447,7 @@ EXPORT_SYMBOL_IF_KUNIT(vio_qclass_set_params);
 void vio_qclass_init(struct vio_qclass *c, const struct vio_qos_params *p)
 {
 	memset(c, 0, sizeof(*c));
+	c->tenants = RB_ROOT_CACHED;
 	RB_CLEAR_NODE(&c->pnode);
 	RB_CLEAR_NODE(&c->rnode);
 	RB_CLEAR_NODE(&c->wnode);
@@ -556,6 +557,73 @@ bool vio_qclass_res_due(const struct vio_qclass *c, u64 now)
 	return vio_qclass_has_res(c) && vio_qclass_rkey(c) <= now;
 }
 EXPORT_SYMBOL_IF_KUNIT(vio_qclass_res_due);
+
+void vio_qtenant_init(struct vio_qtenant *t)
+{
+	memset(t, 0, sizeof(*t));
+	RB_CLEAR_NODE(&t->node);
+}
+EXPORT_SYMBOL_IF_KUNIT(vio_qtenant_init);
+
+static bool vio_tenant_less(struct rb_node *a, const struct rb_node *b)
+{
+	return vio_vt_before(rb_entry(a, struct vio_qtenant, node)->stag,
+			     rb_entry(b, struct vio_qtenant, node)->stag);
+}
+
+/**
+ * vio_qclass_tenant_add - a tenant of @c with nothing queued queues @head
+ * @c: the class
+ * @t: the tenant's queue state, not in any class
+ * @head: its first queued request
+ * @fresh: @t was last queued in another class (or never): its S-tag
+ *	means nothing here
+ *
+ * The tenant starts at the tag served last, or later if it was served
+ * ahead of the others just before (one request at a time is no reason to
+ * be served before a tenant with many queued). Returns true if @t is now
+ * the class's first tenant: the class's head request is @head.
+ */
+bool vio_qclass_tenant_add(struct vio_qclass *c, struct vio_qtenant *t,
+			   const struct vio_req *head, bool fresh)
+{
+	if (fresh || RB_EMPTY_ROOT(&c->tenants.rb_root) ||
+	    vio_vt_before(t->stag, c->tvtime))
+		t->stag = c->tvtime;
+	t->head = *head;
+	rb_add_cached(&t->node, &c->tenants, vio_tenant_less);
+	return rb_first_cached(&c->tenants) == &t->node;
+}
+EXPORT_SYMBOL_IF_KUNIT(vio_qclass_tenant_add);
+
+/* The tenant whose head request is the class's next; NULL when idle. */
+struct vio_qtenant *vio_qclass_tenant_first(const struct vio_qclass *c)
+{
+	struct rb_node *n = rb_first_cached(&c->tenants);
+
+	return n ? rb_entry(n, struct vio_qtenant, node) : NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(vio_qclass_tenant_first);
+
+/**
+ * vio_qclass_tenant_served - the first tenant's head request went
+ * @c: the class
+ * @t: vio_qclass_tenant_first(@c)
+ * @next: the tenant's next queued request, or NULL if it has none
+ */
+void vio_qclass_tenant_served(struct vio_qclass *c, struct vio_qtenant *t,
+			      const struct vio_req *next)
+{
+	rb_erase_cached(&t->node, &c->tenants);
+	RB_CLEAR_NODE(&t->node);
+	c->tvtime = t->stag;
+	t->stag += vio_qos_units(&c->p, &t->head);
+	if (next) {
+		t->head = *next;
+		rb_add_cached(&t->node, &c->tenants, vio_tenant_less);
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(vio_qclass_tenant_served);
 
 static bool vio_ready_less(struct rb_node *a, const struct rb_node *b)
 {
@@ -724,6 +792,29 @@ bool vio_sched_dispatched(struct vio_sched *s, struct vio_qclass *c,
 	return met;
 }
 EXPORT_SYMBOL_IF_KUNIT(vio_sched_dispatched);
+
+/**
+ * vio_sched_rehead - a queued class has a new head request
+ * @s: the scheduler
+ * @c: the class, queued
+ * @head: the request now at the head of its queue
+ * @now: current time
+ *
+ * A tenant that joined the class's queue went to its front: the class's
+ * limits are checked against that tenant's request from now on.
+ */
+void vio_sched_rehead(struct vio_sched *s, struct vio_qclass *c,
+		      const struct vio_req *head, u64 now)
+{
+	if (c->head.dir == head->dir && c->head.bytes == head->bytes &&
+	    c->head.copies == head->copies &&
+	    c->head.up_copies == head->up_copies)
+		return;
+	vio_sched_unplace(s, c);
+	c->head = *head;
+	vio_sched_place(s, c, now);
+}
+EXPORT_SYMBOL_IF_KUNIT(vio_sched_rehead);
 
 /*
  * New parameters for a class, queued or not; it keeps its place in line.

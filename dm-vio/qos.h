@@ -28,6 +28,16 @@
  * the sum of reservations, which admission control checks), never more
  * than its limits, and the rest in proportion to weight; an idle class's
  * share goes to the others (work-conserving).
+ *
+ * Inside a class, each backlogged tenant has its own queue, and the
+ * class's service is shared equally among them by start-time fair
+ * queueing in the class's own virtual time: a tenant's S-tag is the start
+ * tag of its head request and advances by the request's cost; the class
+ * serves the tenant with the smallest S-tag, and a tenant that becomes
+ * backlogged starts at the tag last served. A tenant with one request in
+ * flight thus gets as much as one with a hundred queued; the head request
+ * of a class (the one its limits are checked against) is the head of its
+ * first tenant.
  */
 #ifndef DM_VIO_QOS_H
 #define DM_VIO_QOS_H
@@ -135,6 +145,13 @@ enum vio_qstate {
 	VIO_Q_WAIT,	/* queued, head waits for a limit until ->eligible */
 };
 
+/* A backlogged tenant's place in its class's fair queue. */
+struct vio_qtenant {
+	u64 stag;			/* start tag of its head request */
+	struct vio_req head;
+	struct rb_node node;		/* in vio_qclass.tenants, by stag */
+};
+
 struct vio_qclass {
 	struct vio_qos_params p;
 
@@ -157,6 +174,10 @@ struct vio_qclass {
 	struct rb_node pnode;		/* READY: ordered by ptag */
 	struct rb_node rnode;		/* READY with a reservation: by R-tag */
 	struct rb_node wnode;		/* WAIT: ordered by eligible */
+
+	/* the class's backlogged tenants, by S-tag; head is the first's */
+	struct rb_root_cached tenants;
+	u64 tvtime;			/* S-tag of the tenant served last */
 };
 
 struct vio_sched {
@@ -189,12 +210,21 @@ void vio_qclass_charge(struct vio_qclass *c, const struct vio_req *rq,
 bool vio_qclass_res_due(const struct vio_qclass *c, u64 now);
 bool vio_qclass_has_res(const struct vio_qclass *c);
 
+void vio_qtenant_init(struct vio_qtenant *t);
+bool vio_qclass_tenant_add(struct vio_qclass *c, struct vio_qtenant *t,
+			   const struct vio_req *head, bool fresh);
+struct vio_qtenant *vio_qclass_tenant_first(const struct vio_qclass *c);
+void vio_qclass_tenant_served(struct vio_qclass *c, struct vio_qtenant *t,
+			      const struct vio_req *next);
+
 void vio_sched_init(struct vio_sched *s);
 void vio_sched_activate(struct vio_sched *s, struct vio_qclass *c,
 			const struct vio_req *head, u64 now);
 struct vio_pick vio_sched_pick(struct vio_sched *s, u64 now);
 bool vio_sched_dispatched(struct vio_sched *s, struct vio_qclass *c,
 			  bool reserved, u64 now, const struct vio_req *next);
+void vio_sched_rehead(struct vio_sched *s, struct vio_qclass *c,
+		      const struct vio_req *head, u64 now);
 void vio_sched_reparam(struct vio_sched *s, struct vio_qclass *c,
 		       const struct vio_qos_params *p, u64 now);
 void vio_sched_remove(struct vio_sched *s, struct vio_qclass *c);

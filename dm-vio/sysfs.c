@@ -22,8 +22,7 @@
  *                                  throttled_us, completed, lat_avg_us,
  *                                  lat_missed, res_met, res_missed, lat_hist
  *                       tenants/<cgroup id>|root/path (root only), vm,
- *                                  class, and the counters above but
- *                                  queued and res_*
+ *                                  class, queued and the counters above
  *
  * Class directories follow the policy: they are added and removed by the
  * class create/delete messages while the tree is live, under the policy
@@ -529,14 +528,23 @@ static ssize_t class_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return n;
 }
 
+static ssize_t tenant_queued_show(struct kobject *kobj,
+				  struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(to_tenant(kobj)->nr_queued));
+}
+
 static struct kobj_attribute vio_attr_path = __ATTR(path, 0400, path_show, NULL);
 static struct kobj_attribute vio_attr_vm = __ATTR_RO(vm);
 static struct kobj_attribute vio_attr_class = __ATTR_RO(class);
+static struct kobj_attribute vio_attr_tenant_queued =
+	__ATTR(queued, 0444, tenant_queued_show, NULL);
 
 static struct attribute *vio_tenant_attrs[] = {
 	&vio_attr_path.attr,
 	&vio_attr_vm.attr,
 	&vio_attr_class.attr,
+	&vio_attr_tenant_queued.attr,
 	&vio_qattr_reads.attr.attr,
 	&vio_qattr_writes.attr.attr,
 	&vio_qattr_read_bytes.attr.attr,
@@ -546,6 +554,8 @@ static struct attribute *vio_tenant_attrs[] = {
 	&vio_qattr_completed.attr.attr,
 	&vio_qattr_lat_avg_us.attr.attr,
 	&vio_qattr_lat_missed.attr.attr,
+	&vio_qattr_res_met.attr.attr,
+	&vio_qattr_res_missed.attr.attr,
 	&vio_attr_lat_hist.attr,
 	NULL,
 };

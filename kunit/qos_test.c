@@ -1673,6 +1673,346 @@ static struct kunit_suite vio_qos_reparam_test_suite = {
 	.test_cases = vio_qos_reparam_test_cases,
 };
 
+/* ---- Tenants sharing a class ---- */
+
+#define TSIM_TENANTS	4
+#define TSIM_CLASSES	2
+
+/*
+ * A tenant is a closed loop, like fio at an iodepth: it keeps @depth
+ * requests outstanding (queued or in flight) and issues the next one the
+ * moment one completes. It is queued as dispatch.c queues a bio: in its
+ * own FIFO, which joins its class's fair queue.
+ */
+struct tsim_tenant {
+	struct vio_qtenant qt;
+	unsigned int cls;
+	struct vio_qclass *last;	/* the class it last queued in */
+	struct vio_req rq;
+	unsigned int depth;
+	bool on;
+	unsigned int queued;
+	unsigned int outstanding;
+	u64 total;
+	u64 units;
+};
+
+struct tsim {
+	struct vio_sched s;
+	struct vio_qclass c[TSIM_CLASSES];
+	bool active[TSIM_CLASSES];
+	struct tsim_tenant t[TSIM_TENANTS];
+	unsigned int nt;
+	u64 now;
+	u64 service_ns;
+	unsigned int depth;
+	unsigned int inflight;
+	u64 done[SIM_DEPTH];
+	unsigned int done_t[SIM_DEPTH];
+};
+
+/* @nt tenants in class 0 (default parameters), 4 KiB reads. */
+static struct tsim *tsim_new(struct kunit *test, unsigned int nt,
+			     u64 service_ns, unsigned int depth)
+{
+	struct vio_qos_params p;
+	struct tsim *ts;
+	unsigned int i;
+
+	ts = kunit_kzalloc(test, sizeof(*ts), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ts);
+	KUNIT_ASSERT_LE(test, nt, TSIM_TENANTS);
+	KUNIT_ASSERT_LE(test, depth, SIM_DEPTH);
+	ts->nt = nt;
+	ts->service_ns = service_ns;
+	ts->depth = depth;
+	vio_sched_init(&ts->s);
+	vio_qos_params_default(&p);
+	for (i = 0; i < TSIM_CLASSES; i++)
+		vio_qclass_init(&ts->c[i], &p);
+	for (i = 0; i < nt; i++) {
+		vio_qtenant_init(&ts->t[i].qt);
+		ts->t[i].rq.dir = VIO_DIR_READ;
+		ts->t[i].rq.bytes = 4096;
+	}
+	return ts;
+}
+
+static void tsim_params(struct kunit *test, struct tsim *ts, unsigned int c,
+			const char *line)
+{
+	struct vio_qos_params p;
+
+	qos_params(test, line, &p);
+	vio_sched_reparam(&ts->s, &ts->c[c], &p, ts->now);
+}
+
+/* Tenant @i queues one request, as vio_qos_map() does. */
+static void tsim_issue(struct tsim *ts, unsigned int i)
+{
+	struct tsim_tenant *t = &ts->t[i];
+	struct vio_qclass *c = &ts->c[t->cls];
+	bool first = false;
+
+	if (!t->queued) {
+		first = vio_qclass_tenant_add(c, &t->qt, &t->rq, t->last != c);
+		t->last = c;
+	}
+	t->queued++;
+	t->outstanding++;
+	if (!ts->active[t->cls]) {
+		ts->active[t->cls] = true;
+		vio_sched_activate(&ts->s, c, &t->rq, ts->now);
+	} else if (first) {
+		vio_sched_rehead(&ts->s, c, &t->rq, ts->now);
+	}
+}
+
+/* Tenant @i starts issuing, @depth requests outstanding. */
+static void tsim_start(struct tsim *ts, unsigned int i, unsigned int depth)
+{
+	struct tsim_tenant *t = &ts->t[i];
+
+	t->depth = depth;
+	t->on = true;
+	while (t->outstanding < t->depth)
+		tsim_issue(ts, i);
+}
+
+/* The class's first tenant's head request goes, as the dispatcher does. */
+static void tsim_dispatch(struct tsim *ts, const struct vio_pick *pick)
+{
+	struct vio_qclass *c = pick->c;
+	struct vio_qtenant *qt = vio_qclass_tenant_first(c);
+	struct tsim_tenant *t = container_of(qt, struct tsim_tenant, qt);
+	unsigned int ci = c - ts->c;
+
+	t->queued--;
+	t->units += vio_qos_units(&c->p, &qt->head);
+	vio_qclass_tenant_served(c, qt, t->queued ? &t->rq : NULL);
+	qt = vio_qclass_tenant_first(c);
+	if (!qt)
+		ts->active[ci] = false;
+	vio_sched_dispatched(&ts->s, c, pick->reserved, ts->now,
+			     qt ? &qt->head : NULL);
+	t->total++;
+	ts->done_t[ts->inflight] = t - ts->t;
+	ts->done[ts->inflight++] = ts->now + ts->service_ns;
+}
+
+/* Like sim_run(), with closed-loop tenants instead of fed classes. */
+static void tsim_run(struct tsim *ts, u64 until)
+{
+	for (;;) {
+		struct vio_pick pick = {};
+		u64 next = until;
+		unsigned int i;
+
+		for (i = 0; i < ts->inflight;) {
+			if (ts->done[i] <= ts->now) {
+				struct tsim_tenant *t = &ts->t[ts->done_t[i]];
+
+				ts->inflight--;
+				ts->done[i] = ts->done[ts->inflight];
+				ts->done_t[i] = ts->done_t[ts->inflight];
+				t->outstanding--;
+				if (t->on && t->outstanding < t->depth)
+					tsim_issue(ts, t - ts->t);
+			} else {
+				i++;
+			}
+		}
+		while (ts->inflight < ts->depth) {
+			pick = vio_sched_pick(&ts->s, ts->now);
+			if (!pick.c)
+				break;
+			tsim_dispatch(ts, &pick);
+		}
+		if (ts->now >= until)
+			break;
+		if (ts->inflight == ts->depth) {
+			for (i = 0; i < ts->inflight; i++)
+				next = min(next, ts->done[i]);
+		} else {
+			for (i = 0; i < ts->inflight; i++)
+				next = min(next, ts->done[i]);
+			if (pick.wake)
+				next = min(next, pick.wake);
+		}
+		ts->now = max(next, ts->now + 1);
+	}
+}
+
+/* Run for @ns; got[i] is what tenant i dispatched meanwhile. */
+static void tsim_run_for(struct tsim *ts, u64 ns, u64 *got)
+{
+	u64 before[TSIM_TENANTS];
+	unsigned int i;
+
+	for (i = 0; i < ts->nt; i++)
+		before[i] = ts->t[i].total;
+	tsim_run(ts, ts->now + ns);
+	for (i = 0; i < ts->nt; i++)
+		got[i] = ts->t[i].total - before[i];
+}
+
+/*
+ * A class held to its limit by a fast device: a tenant with one request
+ * outstanding gets as much as one with 32 (a shared FIFO would give it
+ * one in 33).
+ */
+static void vio_qos_tenant_depth_test(struct kunit *test)
+{
+	struct tsim *ts = tsim_new(test, 3, 10 * USEC, 8);
+	u64 got[TSIM_TENANTS];
+
+	tsim_params(test, ts, 0, "iops=1500");
+	tsim_start(ts, 0, 32);
+	tsim_start(ts, 1, 4);
+	tsim_start(ts, 2, 1);
+	tsim_run_for(ts, SEC, got);
+	tsim_run_for(ts, 10 * SEC, got);
+	expect_near(test, "tenant at QD32", got[0], 5000, 50);
+	expect_near(test, "tenant at QD4", got[1], 5000, 50);
+	expect_near(test, "tenant at QD1", got[2], 5000, 50);
+}
+
+/* A device-bound class: the tenants still share equally. */
+static void vio_qos_tenant_saturated_test(struct kunit *test)
+{
+	struct tsim *ts = tsim_new(test, 2, MSEC, 4);
+	u64 got[TSIM_TENANTS];
+
+	tsim_start(ts, 0, 64);
+	tsim_start(ts, 1, 8);
+	tsim_run_for(ts, SEC, got);
+	tsim_run_for(ts, 10 * SEC, got);
+	expect_near(test, "tenant at QD64", got[0], 20000, 100);
+	expect_near(test, "tenant at QD8", got[1], 20000, 100);
+}
+
+/*
+ * The class's units are shared, not its requests: with iops_size=4k a
+ * tenant of 16 KiB requests gets a quarter of the requests of a tenant of
+ * 4 KiB ones, and the byte limit holds whichever tenant is at the head.
+ */
+static void vio_qos_tenant_units_test(struct kunit *test)
+{
+	struct tsim *ts = tsim_new(test, 2, 10 * USEC, 8);
+	u64 got[TSIM_TENANTS];
+	u64 units0, units1;
+
+	tsim_params(test, ts, 0, "iops=1000 iops_size=4k bps=10m");
+	ts->t[1].rq.bytes = 16384;
+	tsim_start(ts, 0, 16);
+	tsim_start(ts, 1, 16);
+	tsim_run_for(ts, SEC, got);
+	units0 = ts->t[0].units;
+	units1 = ts->t[1].units;
+	tsim_run_for(ts, 10 * SEC, got);
+	expect_near(test, "4 KiB tenant, requests", got[0], 5000, 50);
+	expect_near(test, "16 KiB tenant, requests", got[1], 1250, 13);
+	expect_near(test, "4 KiB tenant, units", ts->t[0].units - units0, 5000, 50);
+	expect_near(test, "16 KiB tenant, units", ts->t[1].units - units1, 5000, 50);
+}
+
+/*
+ * A tenant banks nothing while it is idle and loses nothing for being
+ * served alone: joining a busy class, it gets its share from the start
+ * and no more.
+ */
+static void vio_qos_tenant_join_test(struct kunit *test)
+{
+	struct tsim *ts = tsim_new(test, 2, 10 * USEC, 8);
+	u64 got[TSIM_TENANTS];
+
+	tsim_params(test, ts, 0, "iops=1000");
+	tsim_start(ts, 0, 8);
+	tsim_run_for(ts, 5 * SEC, got);
+	expect_near(test, "alone", got[0], 5000, 60);
+	tsim_start(ts, 1, 8);
+	tsim_run_for(ts, 100 * MSEC, got);
+	expect_near(test, "old tenant, first 100 ms", got[0], 50, 3);
+	expect_near(test, "new tenant, first 100 ms", got[1], 50, 3);
+	tsim_run_for(ts, 5 * SEC, got);
+	expect_near(test, "old tenant", got[0], 2500, 25);
+	expect_near(test, "new tenant", got[1], 2500, 25);
+
+	/* Away for two seconds, then back: no burst on return. */
+	ts->t[1].on = false;
+	tsim_run_for(ts, 2 * SEC, got);
+	expect_near(test, "while the other is away", got[0], 2000, 25);
+	tsim_start(ts, 1, 8);
+	tsim_run_for(ts, 100 * MSEC, got);
+	expect_near(test, "returning tenant, first 100 ms", got[1], 50, 3);
+}
+
+/*
+ * Weights between classes hold whatever number of tenants each has, and
+ * a class's share is split among its own tenants.
+ */
+static void vio_qos_tenant_classes_test(struct kunit *test)
+{
+	struct tsim *ts = tsim_new(test, 3, MSEC, 4);
+	u64 got[TSIM_TENANTS];
+
+	tsim_params(test, ts, 0, "weight=200");
+	tsim_params(test, ts, 1, "weight=100");
+	ts->t[2].cls = 1;
+	tsim_start(ts, 0, 16);
+	tsim_start(ts, 1, 16);
+	tsim_start(ts, 2, 16);
+	tsim_run_for(ts, SEC, got);
+	tsim_run_for(ts, 9 * SEC, got);
+	expect_share(test, "class 0, tenant 0", got[0], got[0] + got[1] + got[2],
+		     333, 5);
+	expect_share(test, "class 0, tenant 1", got[1], got[0] + got[1] + got[2],
+		     333, 5);
+	expect_share(test, "class 1, its one tenant", got[2],
+		     got[0] + got[1] + got[2], 333, 5);
+}
+
+/*
+ * A tenant that moves to another class starts there at that class's
+ * virtual time, whatever tag it had in the old one.
+ */
+static void vio_qos_tenant_move_test(struct kunit *test)
+{
+	struct tsim *ts = tsim_new(test, 3, 10 * USEC, 8);
+	u64 got[TSIM_TENANTS];
+
+	tsim_params(test, ts, 0, "iops=100000");
+	tsim_params(test, ts, 1, "iops=1000");
+	ts->t[1].cls = 1;
+	tsim_start(ts, 0, 4);
+	tsim_start(ts, 1, 4);
+	/* Tenant 0 runs far ahead in class 0's virtual time. */
+	tsim_run_for(ts, 2 * SEC, got);
+	ts->t[0].on = false;
+	tsim_run_for(ts, 10 * MSEC, got);
+	KUNIT_ASSERT_EQ(test, ts->t[0].outstanding, 0);
+	ts->t[0].cls = 1;
+	tsim_start(ts, 0, 4);
+	tsim_run_for(ts, 100 * MSEC, got);
+	expect_near(test, "moved tenant, first 100 ms", got[0], 50, 3);
+	expect_near(test, "resident tenant, first 100 ms", got[1], 50, 3);
+}
+
+static struct kunit_case vio_qos_tenant_test_cases[] = {
+	KUNIT_CASE(vio_qos_tenant_depth_test),
+	KUNIT_CASE(vio_qos_tenant_saturated_test),
+	KUNIT_CASE(vio_qos_tenant_units_test),
+	KUNIT_CASE(vio_qos_tenant_join_test),
+	KUNIT_CASE(vio_qos_tenant_classes_test),
+	KUNIT_CASE(vio_qos_tenant_move_test),
+	{}
+};
+
+static struct kunit_suite vio_qos_tenant_test_suite = {
+	.name = "dm_vio_qos_tenants",
+	.test_cases = vio_qos_tenant_test_cases,
+};
+
 kunit_test_suites(&vio_qos_param_test_suite, &vio_qos_limit_test_suite,
 		  &vio_qos_weight_test_suite, &vio_qos_reservation_test_suite,
-		  &vio_qos_reparam_test_suite);
+		  &vio_qos_reparam_test_suite, &vio_qos_tenant_test_suite);

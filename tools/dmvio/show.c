@@ -50,7 +50,7 @@ static const struct colinfo status_cols[] = {
 	{ "RESERVED_BPS", COL_BYTES, "reservations, bytes per second" },
 	{ "DEPTH", COL_NUM, "requests in flight under QoS" },
 	{ "INFLIGHT", COL_NUM, "requests in flight under QoS now" },
-	{ "QUEUED", COL_NUM, "requests waiting in class queues now" },
+	{ "QUEUED", COL_NUM, "requests waiting in tenant queues now" },
 	{ "FABRIC", COL_STR, "simulated fabric on or off" },
 	{ "FABRIC_MODE", COL_STR, "multicast or host (mirrored writes upstream)" },
 	COUNTERS_HELP("on the arrays"),
@@ -97,7 +97,7 @@ static const struct colinfo classes_cols[] = {
 	{ "NAME", COL_STR, "class name" },
 	{ "PARAMS", COL_STR, "parameters that differ from the defaults" },
 	{ "TENANTS", COL_NUM, "tenants in the class now" },
-	{ "QUEUED", COL_NUM, "requests waiting in the class's queue now" },
+	{ "QUEUED", COL_NUM, "requests waiting in the queues of the class's tenants now" },
 	QSTATS_COLUMNS,
 };
 
@@ -112,6 +112,7 @@ static const struct colinfo tenants_cols[] = {
 	{ "VM", COL_STR, "virtual machine name" },
 	{ "CLASS", COL_STR, "class serving the tenant" },
 	{ "PATH", COL_STR, "cgroup path" },
+	{ "QUEUED", COL_NUM, "requests waiting in the tenant's queue now" },
 	QSTATS_COLUMNS,
 };
 

@@ -43,6 +43,7 @@ static const struct colinfo top_tenant_cols[] = {
 	RATE_COLUMNS("requests"),
 	{ "LAT_US", COL_FLOAT, "mean latency of the interval's completions, microseconds" },
 	{ "THROTTLED_S", COL_FLOAT, "requests per second that waited in a queue" },
+	{ "QUEUED", COL_NUM, "requests waiting in the tenant's queue now" },
 };
 
 const struct table_def top_tenants_table = {
@@ -209,6 +210,8 @@ static size_t tenant_rows(const struct stats *now, const struct stats *before,
 		if (lat >= 0)
 			row_setf(r, "lat_us", "%.1f", lat);
 		set_rate(r, "throttled_s", delta(o, b, "throttled") / dt);
+		if (obj_get(o, "queued"))
+			row_set(r, "queued", obj_get(o, "queued"));
 	}
 	qsort(*rows, n, sizeof(**rows), cmp_rows);
 	return n;
