@@ -18,7 +18,9 @@
 #
 # Usage: uml-run.sh [test-name-glob...]
 # Environment: VIO_UML_TIMEOUT (the whole run, s), VIO_UML_MEM (MiB),
-# VIO_TEST_TIMEOUT (each test, s); every VIO_* variable reaches the tests.
+# VIO_TEST_TIMEOUT (each test, s), VIO_UML_KNOWN_BUGS=1 (run the tests
+# UML_SKIP marks as known bugs too); every VIO_* variable reaches the
+# tests.
 set -euo pipefail
 
 readonly PROG=debugtest
@@ -159,7 +161,7 @@ build_all() {
 # write_conf <file> [test-name-glob...]: settings for uml-init.sh, as bash
 # it sources
 write_conf() {
-	local file=$1 name UML_HOST_RO UML_TESTS
+	local file=$1 name skip UML_HOST_RO UML_TESTS
 
 	shift
 	UML_TESTS=("$@")
@@ -178,7 +180,9 @@ write_conf() {
 			printf 'export %s=%q\n' "$name" "${!name}"
 		done < <(compgen -e)
 		printf 'export VIO_OUT=%q VIO_GUEST=1 VIO_DEBUG_KERNEL=1\n' "$out"
-		printf 'export VIO_SKIP=%q\n' "$UML_SKIP${VIO_SKIP:+$'\n'$VIO_SKIP}"
+		skip=$UML_SKIP
+		[ "${VIO_UML_KNOWN_BUGS:-0}" != 1 ] || skip=$(grep -v 'KNOWN BUG' <<<"$skip")
+		printf 'export VIO_SKIP=%q\n' "$skip${VIO_SKIP:+$'\n'$VIO_SKIP}"
 		# A debug kernel is slow: give each test more time.
 		printf 'export VIO_TEST_TIMEOUT=%q\n' "${VIO_TEST_TIMEOUT:-600}"
 	} >"$file"

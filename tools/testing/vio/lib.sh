@@ -620,6 +620,18 @@ with os.fdopen(r) as f:
 
 # ---- robustness ----
 
+# inflight_now: every block device with requests in flight, with its
+# reads/writes in flight (a dm device also with its name)
+inflight_now() {
+	local d r w n
+	for d in /sys/block/*; do
+		read -r r w 2>/dev/null <"$d/inflight" || continue
+		[ "$((r + w))" -gt 0 ] || continue
+		n=$(cat "$d/dm/name" 2>/dev/null)
+		printf '%s%s %s/%s ' "${d##*/}" "${n:+($n)}" "$r" "$w"
+	done
+}
+
 # bounded <seconds> <what> <command...>: a step that must neither hang nor
 # fail: "<what>: hung" if the command still runs after <seconds> (it is
 # then killed), "<what>: failed" if it exits non-zero. Its output passes.
@@ -634,9 +646,15 @@ bounded() {
 		nap 0.02
 	done
 	if kill -0 "$pid" 2>/dev/null; then
-		# Where it waits, for the report: its kernel stack, and every
-		# blocked task's (sysrq w) in the kernel log.
+		# Where it waits, for the report: its state and kernel stack,
+		# the block devices with I/O in flight, and every blocked
+		# task's stack (sysrq w; t walks other tasks' stacks, which
+		# crashes UML) in the kernel log.
 		log "$what: stuck in: $(tr '\n' ' ' </proc/"$pid"/stack 2>/dev/null)"
+		log "$what: state $(awk '{ print $3 }' /proc/"$pid"/stat 2>/dev/null)," \
+			"wchan $(cat /proc/"$pid"/wchan 2>/dev/null)," \
+			"syscall $(cut -d' ' -f1 /proc/"$pid"/syscall 2>/dev/null)"
+		log "$what: in flight (reads/writes): $(inflight_now)"
 		echo w >/proc/sysrq-trigger 2>/dev/null || true
 		kill -KILL "$pid" 2>/dev/null
 		fail "$what: hung (still running after ${secs}s)"
