@@ -590,10 +590,11 @@ void vio_fabric_stats(struct vio_c *vc, const char *prefix, char *result,
 		       s.credit_stalls,
 		       div_u64(s.busy_ns[VIO_LINK_DOWN], NSEC_PER_USEC),
 		       div_u64(s.busy_ns[VIO_LINK_UP], NSEC_PER_USEC));
-		DMEMIT(" queue_us=%llu inflight=%d max_inflight=%d\n",
+		DMEMIT(" queue_us=%llu inflight=%d max_inflight=%d waiting=%u\n",
 		       div_u64(s.queue_ns, NSEC_PER_USEC),
 		       i ? atomic_read(&l->inflight) : 0,
-		       i ? atomic_read(&l->max_inflight) : 0);
+		       i ? atomic_read(&l->max_inflight) : 0,
+		       i ? READ_ONCE(l->nr_waiting) : 0);
 	}
 	*psz = sz;
 }

@@ -16,7 +16,8 @@
  *                       fabric/links/up|<i>/params, model_bps, requests,
  *                                  payload_bytes, wire_bytes, tlps,
  *                                  credit_stalls, busy_down_us, busy_up_us,
- *                                  queue_us, inflight, max_inflight
+ *                                  queue_us, inflight, max_inflight,
+ *                                  waiting
  *                       classes/<name>/params, queued, reads, writes,
  *                                  read_bytes, write_bytes, throttled,
  *                                  throttled_us, completed, lat_avg_us,
@@ -701,7 +702,7 @@ static ssize_t params_link_show(struct kobject *kobj,
 enum vio_link_field {
 	VIO_LF_MODEL_BPS, VIO_LF_REQUESTS, VIO_LF_PAYLOAD, VIO_LF_WIRE,
 	VIO_LF_TLPS, VIO_LF_STALLS, VIO_LF_BUSY_DOWN, VIO_LF_BUSY_UP,
-	VIO_LF_QUEUE, VIO_LF_INFLIGHT, VIO_LF_MAX_INFLIGHT,
+	VIO_LF_QUEUE, VIO_LF_INFLIGHT, VIO_LF_MAX_INFLIGHT, VIO_LF_WAITING,
 };
 
 struct vio_link_attr {
@@ -751,6 +752,9 @@ static ssize_t link_field_show(struct kobject *kobj,
 	case VIO_LF_INFLIGHT:
 		v = atomic_read(&l->inflight);
 		break;
+	case VIO_LF_WAITING:
+		v = READ_ONCE(l->nr_waiting);
+		break;
 	default:
 		v = atomic_read(&l->max_inflight);
 		break;
@@ -775,6 +779,7 @@ VIO_LINK_ATTR(busy_up_us, VIO_LF_BUSY_UP);
 VIO_LINK_ATTR(queue_us, VIO_LF_QUEUE);
 VIO_LINK_ATTR(inflight, VIO_LF_INFLIGHT);
 VIO_LINK_ATTR(max_inflight, VIO_LF_MAX_INFLIGHT);
+VIO_LINK_ATTR(waiting, VIO_LF_WAITING);
 
 static struct kobj_attribute vio_attr_link_params =
 	__ATTR(params, 0444, params_link_show, NULL);
@@ -792,6 +797,7 @@ static struct attribute *vio_link_attrs[] = {
 	&vio_attr_link_queue_us.attr.attr,
 	&vio_attr_link_inflight.attr.attr,
 	&vio_attr_link_max_inflight.attr.attr,
+	&vio_attr_link_waiting.attr.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(vio_link);

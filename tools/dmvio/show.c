@@ -141,6 +141,7 @@ static const struct colinfo fabric_cols[] = {
 	{ "QUEUE_US", COL_NUM, "total time requests waited for the link, microseconds" },
 	{ "INFLIGHT", COL_NUM, "requests at the array now" },
 	{ "MAX_INFLIGHT", COL_NUM, "most requests ever at the array" },
+	{ "WAITING", COL_NUM, "requests in the port's queue now" },
 };
 
 const struct table_def fabric_table = {

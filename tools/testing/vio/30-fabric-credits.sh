@@ -49,6 +49,20 @@ for i in 0 1; do
 	expect_eq "port $i: requests at the array, idle" "$(cat "$sys/$i/inflight")" 0
 done
 log "32 in flight, 2 + 4 credits: ${f[0]} IOPS (at most 600)"
+# While 32 are in flight, those beyond the credits wait on the ports.
+fio --name=wait --filename=$vol --direct=1 --ioengine=libaio --rw=randread \
+	--bs=4k --iodepth=32 --runtime=3 --time_based --output=/dev/null &
+sleep 1.5
+w=($(fabric_field viot-cr 0 waiting) $(fabric_field viot-cr 1 waiting))
+ws=$(cat "$sys/0/waiting")
+wait
+log "requests waiting on the ports mid-run: ${w[*]} (sysfs port 0: $ws)"
+[ $((w[0] + w[1])) -gt 0 ] || fail "no request waiting on a port with 26 beyond its credits"
+for i in 0 1; do
+	expect_eq "port $i: requests waiting, idle" "$(cat "$sys/$i/waiting")" 0
+	expect_eq "port $i: requests waiting in fabric stats, idle" \
+		"$(fabric_field viot-cr $i waiting)" 0
+done
 [ "${f[0]}" -le 612 ] || fail "${f[0]} IOPS through 6 credits of 10 ms requests"
 
 # 64 credits each (only the key given changes), 8 in flight: no waiting.

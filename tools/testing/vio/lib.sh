@@ -632,6 +632,21 @@ inflight_now() {
 	done
 }
 
+# busiest <seconds>: the tasks that used most CPU over that long, as
+# "<comm>/<pid>:<ticks>"
+busiest() {
+	local f
+	f=$(mktemp)
+	awk '{ sub(/^[0-9]+ \(/, ""); n = $0; sub(/\).*/, "", n); sub(/^[^)]*\) /, "");
+	       print FILENAME, n, $12 + $13 }' /proc/[0-9]*/stat 2>/dev/null >"$f"
+	sleep "$1"
+	awk '{ sub(/^[0-9]+ \(/, ""); n = $0; sub(/\).*/, "", n); sub(/^[^)]*\) /, "");
+	       print FILENAME, n, $12 + $13 }' /proc/[0-9]*/stat 2>/dev/null |
+		awk 'NR == FNR { t[$1] = $3; next } { d = $3 - t[$1]; if (d > 0) print d, $2 "/" $1 }' "$f" - |
+		sort -rn | head -5 | awk '{ sub(/\/proc\//, "", $2); sub(/\/stat$/, "", $2); printf "%s:%s ", $2, $1 }'
+	rm -f "$f"
+}
+
 # bounded <seconds> <what> <command...>: a step that must neither hang nor
 # fail: "<what>: hung" if the command still runs after <seconds> (it is
 # then killed), "<what>: failed" if it exits non-zero. Its output passes.
@@ -655,6 +670,17 @@ bounded() {
 			"wchan $(cat /proc/"$pid"/wchan 2>/dev/null)," \
 			"syscall $(cut -d' ' -f1 /proc/"$pid"/syscall 2>/dev/null)"
 		log "$what: in flight (reads/writes): $(inflight_now)"
+		log "$what: load $(cat /proc/loadavg); busiest tasks over 1 s: $(busiest 1)"
+		# No wchan: reading another task's on UML trips KASAN there.
+		ps -eo pid,ppid,stat,time,comm 2>&1 |
+			awk -v p="$pid" '$1 == p || $2 == p || $3 !~ /^[SI]/ || $5 ~ /dmsetup|fio/' |
+			sed 's/^/# ps: /'
+		# Every device's status: a dm-delay leg shows what it holds.
+		timeout 5 dmsetup status 2>&1 | grep -v ' vio ' | sed 's/^/# status: /'
+		for v in $(dmsetup ls --target vio 2>/dev/null | awk '{ print $1 }'); do
+			timeout 5 dmsetup message "$v" 0 stats 2>&1 |
+				grep -v '^class .* queued=0 \|^tenant .* queued=0 path' | sed "s/^/# $v: /"
+		done
 		echo w >/proc/sysrq-trigger 2>/dev/null || true
 		kill -KILL "$pid" 2>/dev/null
 		fail "$what: hung (still running after ${secs}s)"
