@@ -19,7 +19,7 @@ fio_pid=$!
 sleep 2
 
 cycles=0
-while kill -0 "$fio_pid" 2>/dev/null; do
+while running "$fio_pid"; do
 	timeout 30 dmsetup suspend viot-sr || fail "suspend hung or failed"
 	sleep 0.2
 	timeout 30 dmsetup resume viot-sr || fail "resume failed"

@@ -42,7 +42,7 @@ fio_writes() {
 	w=$(<"$sys/arrays/0/writes")
 	for ((i = 0; i < 600; i++)); do
 		[ "$(<"$sys/arrays/0/writes")" -ge $((w + $1)) ] && return
-		kill -0 "$FIO_PID" 2>/dev/null || break
+		running "$FIO_PID" || break
 		sleep 0.1
 	done
 	fail "fio is not writing"
@@ -69,7 +69,7 @@ fail_degraded() {
 	# fio runs on until the leg has failed (a flaky leg within its first
 	# down interval, 1 s after the swap), and a while after that.
 	wait_states viot-mf AD 30
-	kill -0 "$FIO_PID" 2>/dev/null || { cat "$VIO_TMP/$1.fio"; fail "$1: fio quit"; }
+	running "$FIO_PID" || { cat "$VIO_TMP/$1.fio"; fail "$1: fio quit"; }
 	fio_writes 300
 	fio_stop "$1"
 	expect_eq "$1: leg states" "$(leg_states viot-mf)" AD
@@ -103,7 +103,7 @@ resync_under_fio() {
 	vio_msg viot-mf reinstate 1
 	read -r state <"$sys/arrays/1/state"
 	expect_eq "$1: sysfs state of leg 1 after reinstate" "$state" recovering
-	kill -0 "$FIO_PID" 2>/dev/null || fail "$1: fio ended before the resync started"
+	running "$FIO_PID" || fail "$1: fio ended before the resync started"
 	kmsg_since | grep -qF "vio: $dev: array 1 ($l1mm) reinstated; resyncing $dirty of 64 regions" ||
 		fail "$1: no reinstate line for $dirty regions: $(kmsg_since)"
 	wait_states viot-mf AA 60

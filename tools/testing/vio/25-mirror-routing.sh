@@ -94,7 +94,7 @@ expect_eq "status selector after the message" "$(mirror_field viot-rt selector)"
 s4=$(leg_reads viot-rt)
 sleep 3
 s5=$(leg_reads viot-rt)
-kill -0 "$fio_pid" 2>/dev/null || { cat "$VIO_TMP/live.fio"; fail "fio live ended early"; }
+running "$fio_pid" || { cat "$VIO_TMP/live.fio"; fail "fio live ended early"; }
 kill "$fio_pid"
 wait "$fio_pid" || true
 grep -q 'err= 0' "$VIO_TMP/live.fio" || { cat "$VIO_TMP/live.fio"; fail "fio live reported errors"; }

@@ -58,7 +58,7 @@ read -r w <"$sys/links/0/requests"
 for ((i = 0; i < 300; i++)); do
 	read -r r <"$sys/links/0/requests"
 	[ "$r" -gt $((w + 100)) ] && break
-	kill -0 "$fio_pid" 2>/dev/null || break
+	running "$fio_pid" || break
 	sleep 0.1
 done
 [ "$i" -lt 300 ] || fail "fio did not start"
@@ -72,7 +72,7 @@ usecs() {
 # Round after round until fio ends, a change a second (or as fast as the
 # guest goes); at least one whole round.
 n=0 on=on
-while kill -0 "$fio_pid" 2>/dev/null; do
+while running "$fio_pid"; do
 	c=${changes[n % ${#changes[@]}]}
 	read -r r <"$sys/links/0/requests"
 	t=$(usecs)
@@ -84,7 +84,7 @@ while kill -0 "$fio_pid" 2>/dev/null; do
 	n=$((n + 1))
 	t=$((1000000 - $(usecs) + t))
 	[ "$t" -lt 50000 ] || sleep "0.$(printf %06d "$t")"
-	kill -0 "$fio_pid" 2>/dev/null || break
+	running "$fio_pid" || break
 	# I/O goes on after each change (with the fabric off, it bypasses
 	# the counters).
 	read -r r2 <"$sys/links/0/requests"
@@ -131,7 +131,7 @@ fio_pid=$!
 for ((i = 0; i < 300; i++)); do
 	read -r r <"$links/0/requests"
 	[ "$r" -gt 200 ] && break
-	kill -0 "$fio_pid" 2>/dev/null || break
+	running "$fio_pid" || break
 	sleep 0.1
 done
 [ "$i" -lt 300 ] || fail "fio did not start reading"
@@ -142,7 +142,7 @@ r1=$(rate 4)
 vio_msg viot-rt link 0 gen=3,width=4,mps=256
 sleep 0.5
 r3b=$(rate 2)
-kill -0 "$fio_pid" 2>/dev/null || fail "fio ended before the rates were measured"
+running "$fio_pid" || fail "fio ended before the rates were measured"
 wait "$fio_pid" || { cat "$VIO_TMP/rate.fio"; fail "fio (rates) failed"; }
 grep -q 'err= 0' "$VIO_TMP/rate.fio" || { cat "$VIO_TMP/rate.fio"; fail "fio (rates) reported errors"; }
 log "port 0 Gen3 x4: $((r3 / 1000000)) MB/s; Gen1 x1: $((r1 / 1000000)) MB/s (model $((g1[0] / 1000000))); Gen3 x4 again: $((r3b / 1000000)) MB/s"

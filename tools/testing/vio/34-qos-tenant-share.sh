@@ -35,7 +35,16 @@ for i in 0 1 2; do
 done
 sleep 1
 touch "$go"
-sleep 1
+# Each tenant is seen with its first bio (a slow kernel takes a while to
+# start fio), and is in the class.
+for ((n = 0; n < 300; n++)); do
+	seen=0
+	for i in 0 1 2; do
+		[ -n "$(tenant_field viot-ts "/viot/ts$i" class)" ] && seen=$((seen + 1))
+	done
+	[ "$seen" -eq 3 ] && break
+	sleep 0.1
+done
 for i in 0 1 2; do
 	[ "$(tenant_field viot-ts "/viot/ts$i" class)" = shared ] ||
 		fail "/viot/ts$i is not in class shared"

@@ -518,7 +518,7 @@ reads() {
 r0=$(reads)
 for ((i = 0; i < 100; i++)); do
 	[ "$(reads)" -gt "$r0" ] && break
-	kill -0 "$fio_pid" 2>/dev/null || fail "fio: $(cat "$VIO_TMP/fio.out")"
+	running "$fio_pid" || fail "fio: $(cat "$VIO_TMP/fio.out")"
 	sleep 0.2
 done
 sleep 1

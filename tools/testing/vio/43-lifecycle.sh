@@ -239,7 +239,7 @@ for ((c = 0; c < cycles_b; c++)); do
 	for ((i = 0; i < 300; i++)); do
 		ios_done
 		[ "$IOS" -ge "$want" ] && break
-		kill -0 "$FIO_PID" 2>/dev/null || break
+		running "$FIO_PID" || break
 		nap 0.1
 	done
 	bounded 30 "cycle B$c: deferred remove" dmsetup remove --deferred viot-lc

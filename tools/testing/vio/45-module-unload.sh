@@ -163,10 +163,10 @@ for ((c = 0; c < cycles; c++)); do
 	grep -qw dm_vio /proc/modules || fail "rmmod succeeded while viot-mu was left (cycle $c)"
 	bounded 30 "remove viot-mu (cycle $c)" dmsetup remove viot-mu
 	for ((i = 0; i < 300; i++)); do
-		kill -0 "$rp" 2>/dev/null || break
+		running "$rp" || break
 		sleep 0.1
 	done
-	if kill -0 "$rp" 2>/dev/null; then
+	if running "$rp"; then
 		kill "$rp"
 		fail "rmmod still refused 30 s after the last volume went (cycle $c)"
 	fi

@@ -647,6 +647,17 @@ busiest() {
 	rm -f "$f"
 }
 
+# running <pid>: the process runs; not when it is gone, nor when it
+# exited and bash has not reaped it yet. kill -0 succeeds on such a
+# zombie, and a bash that only runs builtins (a polling loop) may not
+# reap it for as long as it polls. Builtins only: no process per call.
+running() {
+	local st
+	{ read -r st </proc/"$1"/stat; } 2>/dev/null || return 1
+	st=${st##*) }
+	[ "${st%% *}" != Z ]
+}
+
 # bounded <seconds> <what> <command...>: a step that must neither hang nor
 # fail: "<what>: hung" if the command still runs after <seconds> (it is
 # then killed), "<what>: failed" if it exits non-zero. Its output passes.
@@ -657,10 +668,10 @@ bounded() {
 	"$@" &
 	pid=$!
 	for ((i = 0; i < secs * 50; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
+		running "$pid" || break
 		nap 0.02
 	done
-	if kill -0 "$pid" 2>/dev/null; then
+	if running "$pid"; then
 		# Where it waits, for the report: its state and kernel stack,
 		# the block devices with I/O in flight, and every blocked
 		# task's stack (sysrq w; t walks other tasks' stacks, which
@@ -731,7 +742,7 @@ flowing() {
 	for ((i = 0; i < 1200; i++)); do
 		ios_done
 		[ "$IOS" -ge "$n" ] && return 0
-		kill -0 "$FIO_PID" 2>/dev/null || fail "$1: fio quit: $(cat "$VIO_TMP"/*.err)"
+		running "$FIO_PID" || fail "$1: fio quit: $(cat "$VIO_TMP"/*.err)"
 		nap 0.05
 	done
 	fail "$1: fewer than ${2:-16} I/Os completed on the volume in 60 s"
@@ -745,15 +756,15 @@ flowing() {
 fio_end() {
 	local name=$1 i
 	if [ "${2:-}" == stop ]; then
-		kill -0 "$FIO_PID" 2>/dev/null ||
+		running "$FIO_PID" ||
 			{ cat "$VIO_TMP/$name.err" "$VIO_TMP/$name.json"; fail "fio $name quit early"; }
 		kill -INT "$FIO_PID"
 	fi
 	for ((i = 0; i < 1200; i++)); do
-		kill -0 "$FIO_PID" 2>/dev/null || break
+		running "$FIO_PID" || break
 		nap 0.1
 	done
-	if kill -0 "$FIO_PID" 2>/dev/null; then
+	if running "$FIO_PID"; then
 		# What it waits for, and where every volume's I/O is.
 		ps -eo pid,stat,wchan:32,args | awk '$4 ~ /fio/'
 		for i in $(pgrep fio); do
