@@ -88,6 +88,25 @@ static void vio_res_count(struct vio_class *c, struct vio_tenant *t, bool met)
 	}
 }
 
+/*
+ * Why a bio is queued rather than sent on, for the vio_defer tracepoint.
+ * Caller holds sched_lock.
+ */
+static const char *vio_defer_reason(struct vio_policy *pol,
+				    struct vio_class *c, struct vio_tenant *t,
+				    const struct vio_req *rq, u64 now)
+{
+	if (t->nr_queued)
+		return "order";		/* its tenant's earlier bios wait */
+	if (c->active)
+		return "backlog";	/* other tenants of its class wait */
+	if (vio_qclass_eligible(&c->qc, rq) > now)
+		return "limit";
+	if (vio_sched_res_due(&pol->sched, now))
+		return "reservation";	/* the next slot is a reservation's */
+	return "depth";
+}
+
 /**
  * vio_qos_map - attribute a remapped bio to its tenant and class
  * @pol: the volume's policy
@@ -166,9 +185,7 @@ int vio_qos_map(struct vio_policy *pol, struct vio_tenant *t, struct bio *bio,
 	if (trace_vio_defer_enabled())
 		trace_vio_defer(pol->devt, c->name, bio->bi_iter.bi_sector,
 				qio->req.bytes,
-				c->active ? "backlog" : READ_ONCE(pol->starved) ?
-				"depth" : vio_qclass_eligible(&c->qc, &qio->req) > now ?
-				"limit" : "depth");
+				vio_defer_reason(pol, c, t, &qio->req, now));
 	spin_lock(&c->lock);
 	first = false;
 	if (!t->nr_queued) {

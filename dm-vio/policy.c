@@ -848,28 +848,47 @@ static int vio_msg_capacity(struct vio_policy *pol, unsigned int argc,
 	return 0;
 }
 
-static void vio_msg_qos(struct vio_policy *pol, const char *prefix,
-			char *result, unsigned int maxlen, unsigned int *psz)
+/**
+ * vio_policy_summary - the volume's QoS at a glance
+ * @pol: the policy, locked
+ * @s: filled in
+ */
+void vio_policy_summary(struct vio_policy *pol, struct vio_qos_summary *s)
 {
 	struct vio_rules *rules = rcu_dereference_protected(pol->rules,
 							    lockdep_is_held(&pol->lock));
-	u64 res[VIO_NR_RES] = {};
-	unsigned int i, k, n = 0, sz = *psz;
+	unsigned int i;
 
+	memset(s, 0, sizeof(*s));
 	for (i = 0; i < VIO_MAX_CLASSES; i++) {
 		if (!pol->classes[i])
 			continue;
-		n++;
-		for (k = 0; k < VIO_NR_RES; k++)
-			res[k] += pol->classes[i]->qc.p.res[k];
+		s->classes++;
+		s->res_iops += pol->classes[i]->qc.p.res[VIO_RES_IOPS];
+		s->res_bps += pol->classes[i]->qc.p.res[VIO_RES_BPS];
 	}
+	s->on = READ_ONCE(pol->qos_on);
+	s->cap_iops = pol->cap_iops;
+	s->cap_bps = pol->cap_bps;
+	s->depth = pol->depth;
+	s->inflight = atomic_read(&pol->inflight);
+	s->queued = atomic_read(&pol->queued);
+	s->rules = rules ? rules->nr : 0;
+	s->tenants = atomic_read(&pol->nr_tenants);
+}
+
+static void vio_msg_qos(struct vio_policy *pol, const char *prefix,
+			char *result, unsigned int maxlen, unsigned int *psz)
+{
+	struct vio_qos_summary s;
+	unsigned int sz = *psz;
+
+	vio_policy_summary(pol, &s);
 	EMIT("%sqos=%s capacity_iops=%llu capacity_bps=%llu ", prefix,
-	     READ_ONCE(pol->qos_on) ? "on" : "off", pol->cap_iops, pol->cap_bps);
+	     s.on ? "on" : "off", s.cap_iops, s.cap_bps);
 	EMIT("reserved_iops=%llu reserved_bps=%llu depth=%u inflight=%d queued=%d ",
-	     res[0], res[1], pol->depth, atomic_read(&pol->inflight),
-	     atomic_read(&pol->queued));
-	EMIT("classes=%u rules=%u tenants=%d\n", n, rules ? rules->nr : 0,
-	     atomic_read(&pol->nr_tenants));
+	     s.res_iops, s.res_bps, s.depth, s.inflight, s.queued);
+	EMIT("classes=%u rules=%u tenants=%d\n", s.classes, s.rules, s.tenants);
 	*psz = sz;
 }
 

@@ -185,11 +185,27 @@ struct vio_qio {
 	bool counted;			/* holds a slot of policy->depth */
 };
 
+/* The volume's QoS at a glance: the "qos" line of stats, vio/qos/. */
+struct vio_qos_summary {
+	u64 cap_iops;
+	u64 cap_bps;
+	u64 res_iops;			/* sum of the classes' reservations */
+	u64 res_bps;
+	unsigned int depth;
+	int inflight;
+	int queued;
+	unsigned int classes;
+	unsigned int rules;
+	int tenants;
+	bool on;
+};
+
 struct dm_target;
 struct vio_c;
 
 struct vio_policy *vio_policy_get(struct dm_target *ti, struct vio_err *err);
 void vio_policy_put(struct vio_policy *pol);
+void vio_policy_summary(struct vio_policy *pol, struct vio_qos_summary *s);
 void vio_policy_stats(struct vio_policy *pol, struct vio_c *vc, char *result,
 		      unsigned int maxlen, unsigned int *psz);
 int vio_policy_message(struct vio_policy *pol, struct vio_c *vc,

@@ -764,6 +764,18 @@ struct vio_pick vio_sched_pick(struct vio_sched *s, u64 now)
 }
 EXPORT_SYMBOL_IF_KUNIT(vio_sched_pick);
 
+/*
+ * A reserved class is behind its reservation schedule: the next free slot
+ * of the volume goes to it, before anything scheduled by weight.
+ */
+bool vio_sched_res_due(const struct vio_sched *s, u64 now)
+{
+	struct rb_node *n = rb_first_cached(&s->reserved);
+
+	return n && vio_qclass_rkey(rb_entry(n, struct vio_qclass, rnode)) <= now;
+}
+EXPORT_SYMBOL_IF_KUNIT(vio_sched_res_due);
+
 /**
  * vio_sched_dispatched - the picked class's head request was dispatched
  * @s: the scheduler

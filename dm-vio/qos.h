@@ -221,6 +221,7 @@ void vio_sched_init(struct vio_sched *s);
 void vio_sched_activate(struct vio_sched *s, struct vio_qclass *c,
 			const struct vio_req *head, u64 now);
 struct vio_pick vio_sched_pick(struct vio_sched *s, u64 now);
+bool vio_sched_res_due(const struct vio_sched *s, u64 now);
 bool vio_sched_dispatched(struct vio_sched *s, struct vio_qclass *c,
 			  bool reserved, u64 now, const struct vio_req *next);
 void vio_sched_rehead(struct vio_sched *s, struct vio_qclass *c,

@@ -18,6 +18,10 @@
  *                                  credit_stalls, busy_down_us, busy_up_us,
  *                                  queue_us, inflight, max_inflight,
  *                                  waiting
+ *                       qos/state, capacity_iops, capacity_bps,
+ *                                  reserved_iops, reserved_bps, depth,
+ *                                  inflight, queued, classes, rules,
+ *                                  tenants
  *                       classes/<name>/params, queued, reads, writes,
  *                                  read_bytes, write_bytes, throttled,
  *                                  throttled_us, completed, lat_avg_us,
@@ -336,6 +340,126 @@ static const struct kobj_type vio_array_ktype = {
 };
 
 static void vio_kobj_remove(struct kobject **kobj);
+
+/* vio/qos/: the "qos" line of stats, one value per file */
+
+enum vio_qos_field {
+	VIO_QF_CAP_IOPS, VIO_QF_CAP_BPS, VIO_QF_RES_IOPS, VIO_QF_RES_BPS,
+	VIO_QF_DEPTH, VIO_QF_INFLIGHT, VIO_QF_QUEUED, VIO_QF_CLASSES,
+	VIO_QF_RULES, VIO_QF_TENANTS,
+};
+
+struct vio_qos_attr {
+	struct kobj_attribute attr;
+	enum vio_qos_field field;
+};
+
+/*
+ * Takes the policy lock: this directory is removed outside it
+ * (vio_sysfs_unregister()), so that cannot wait on us while we wait on it.
+ */
+static void vio_qos_summary_of(struct kobject *kobj, struct vio_qos_summary *s)
+{
+	struct vio_policy *pol = to_vio_kobj(kobj)->vc->pol;
+
+	mutex_lock(&pol->lock);
+	vio_policy_summary(pol, s);
+	mutex_unlock(&pol->lock);
+}
+
+static ssize_t qos_state_show(struct kobject *kobj, struct kobj_attribute *attr,
+			      char *buf)
+{
+	struct vio_qos_summary s;
+
+	vio_qos_summary_of(kobj, &s);
+	return sysfs_emit(buf, "%s\n", s.on ? "on" : "off");
+}
+
+static ssize_t qos_field_show(struct kobject *kobj, struct kobj_attribute *attr,
+			      char *buf)
+{
+	enum vio_qos_field f = container_of(attr, struct vio_qos_attr, attr)->field;
+	struct vio_qos_summary s;
+	long long v;
+
+	vio_qos_summary_of(kobj, &s);
+	switch (f) {
+	case VIO_QF_CAP_IOPS:
+		v = s.cap_iops;
+		break;
+	case VIO_QF_CAP_BPS:
+		v = s.cap_bps;
+		break;
+	case VIO_QF_RES_IOPS:
+		v = s.res_iops;
+		break;
+	case VIO_QF_RES_BPS:
+		v = s.res_bps;
+		break;
+	case VIO_QF_DEPTH:
+		v = s.depth;
+		break;
+	case VIO_QF_INFLIGHT:
+		v = s.inflight;
+		break;
+	case VIO_QF_QUEUED:
+		v = s.queued;
+		break;
+	case VIO_QF_CLASSES:
+		v = s.classes;
+		break;
+	case VIO_QF_RULES:
+		v = s.rules;
+		break;
+	default:
+		v = s.tenants;
+		break;
+	}
+	return sysfs_emit(buf, "%lld\n", v);
+}
+
+#define VIO_QOS_ATTR(_name, _field)					\
+	static struct vio_qos_attr vio_attr_qos_##_name = {		\
+		.attr = __ATTR(_name, 0444, qos_field_show, NULL),	\
+		.field = _field,					\
+	}
+
+VIO_QOS_ATTR(capacity_iops, VIO_QF_CAP_IOPS);
+VIO_QOS_ATTR(capacity_bps, VIO_QF_CAP_BPS);
+VIO_QOS_ATTR(reserved_iops, VIO_QF_RES_IOPS);
+VIO_QOS_ATTR(reserved_bps, VIO_QF_RES_BPS);
+VIO_QOS_ATTR(depth, VIO_QF_DEPTH);
+VIO_QOS_ATTR(inflight, VIO_QF_INFLIGHT);
+VIO_QOS_ATTR(queued, VIO_QF_QUEUED);
+VIO_QOS_ATTR(classes, VIO_QF_CLASSES);
+VIO_QOS_ATTR(rules, VIO_QF_RULES);
+VIO_QOS_ATTR(tenants, VIO_QF_TENANTS);
+
+static struct kobj_attribute vio_attr_qos_state =
+	__ATTR(state, 0444, qos_state_show, NULL);
+
+static struct attribute *vio_qos_attrs[] = {
+	&vio_attr_qos_state.attr,
+	&vio_attr_qos_capacity_iops.attr.attr,
+	&vio_attr_qos_capacity_bps.attr.attr,
+	&vio_attr_qos_reserved_iops.attr.attr,
+	&vio_attr_qos_reserved_bps.attr.attr,
+	&vio_attr_qos_depth.attr.attr,
+	&vio_attr_qos_inflight.attr.attr,
+	&vio_attr_qos_queued.attr.attr,
+	&vio_attr_qos_classes.attr.attr,
+	&vio_attr_qos_rules.attr.attr,
+	&vio_attr_qos_tenants.attr.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(vio_qos);
+
+static const struct kobj_type vio_qos_ktype = {
+	.release	= vio_kobj_release,
+	.sysfs_ops	= &kobj_sysfs_ops,
+	.default_groups	= vio_qos_groups,
+};
 
 /* vio/classes/<name>/ */
 
@@ -852,6 +976,9 @@ int vio_sysfs_register(struct vio_c *vc)
 			goto fail;
 	}
 
+	vc->qos_kobj = vio_kobj_add(vc, 0, &vio_qos_ktype, vc->kobj, "qos", 0);
+	if (!vc->qos_kobj)
+		goto fail;
 	f->kobj = vio_kobj_add(vc, 0, &vio_fabric_ktype, vc->kobj, "fabric", 0);
 	if (!f->kobj)
 		goto fail;
@@ -923,6 +1050,7 @@ void vio_sysfs_unregister(struct vio_c *vc)
 		vio_kobj_remove(&vc->fab->links_kobj);
 		vio_kobj_remove(&vc->fab->kobj);
 	}
+	vio_kobj_remove(&vc->qos_kobj);
 	for (i = 0; i < vc->nr_arrays; i++)
 		vio_kobj_remove(&vc->arrays[i].kobj);
 	vio_kobj_remove(&vc->arrays_kobj);

@@ -49,6 +49,7 @@ struct vio_c {
 	/* sysfs tree, present while the table is live (resumed) */
 	struct kobject *kobj;		/* vio/ */
 	struct kobject *arrays_kobj;	/* vio/arrays/ */
+	struct kobject *qos_kobj;	/* vio/qos/ */
 
 	unsigned int nr_arrays;
 	struct vio_array arrays[] __counted_by(nr_arrays);

@@ -1553,11 +1553,56 @@ static void vio_qos_reservation_reparam_test(struct kunit *test)
 		   others, 500);
 }
 
+/*
+ * vio_sched_res_due() is true exactly while a backlogged reserved class is
+ * behind its reservation schedule: not for a class without one, not for a
+ * reserved class ahead of schedule, not once it has left the scheduler.
+ */
+static void vio_qos_res_due_test(struct kunit *test)
+{
+	struct vio_req rq = { VIO_DIR_READ, 4096 };
+	struct vio_qos_params p;
+	struct vio_qclass *r, *w;
+	struct vio_sched *s;
+	struct vio_pick pick;
+
+	s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+	r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	w = kunit_kzalloc(test, sizeof(*w), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	vio_sched_init(s);
+	qos_params(test, "res_iops=100", &p);
+	vio_qclass_init(r, &p);
+	qos_params(test, "weight=100", &p);
+	vio_qclass_init(w, &p);
+
+	KUNIT_EXPECT_FALSE(test, vio_sched_res_due(s, 0));
+	vio_sched_activate(s, w, &rq, 0);
+	KUNIT_EXPECT_FALSE(test, vio_sched_res_due(s, SEC));
+
+	vio_sched_activate(s, r, &rq, 0);
+	KUNIT_EXPECT_TRUE(test, vio_sched_res_due(s, 0));
+	pick = vio_sched_pick(s, 0);
+	KUNIT_ASSERT_PTR_EQ(test, pick.c, r);
+	KUNIT_EXPECT_TRUE(test, pick.reserved);
+	vio_sched_dispatched(s, r, true, 0, &rq);
+	/* Served on time: the next reserved I/O is due 10 ms later. */
+	KUNIT_EXPECT_FALSE(test, vio_sched_res_due(s, MSEC));
+	KUNIT_EXPECT_TRUE(test, vio_sched_res_due(s, 10 * MSEC));
+	pick = vio_sched_pick(s, 10 * MSEC);
+	KUNIT_ASSERT_PTR_EQ(test, pick.c, r);
+	vio_sched_dispatched(s, r, true, 10 * MSEC, NULL);
+	KUNIT_EXPECT_FALSE(test, vio_sched_res_due(s, SEC));
+}
+
 static struct kunit_case vio_qos_reservation_test_cases[] = {
 	KUNIT_CASE(vio_qos_reservation_test),
 	KUNIT_CASE(vio_qos_reservation_bytes_test),
 	KUNIT_CASE(vio_qos_reservation_met_test),
 	KUNIT_CASE(vio_qos_reservation_reparam_test),
+	KUNIT_CASE(vio_qos_res_due_test),
 	{}
 };
 

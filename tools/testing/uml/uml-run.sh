@@ -27,9 +27,7 @@ readonly PROG=debugtest
 
 # Tests UML cannot run, and why: run.sh reports them as skipped. One
 # "<name> <why>" per line.
-readonly UML_SKIP='22-guest-attach boots a qemu guest on a volume: UML has no KVM, and qemu emulating a guest inside UML would take hours
-43-lifecycle KNOWN BUG, open: on this single-CPU debug kernel the mirror volume sometimes stops moving I/O under load (both fabric ports at their credits, QoS at its depth) and a bounded step times out (intermittent). Passes on the Debian VM
-44-array-faults KNOWN BUG, open: a bounded step sometimes times out here too (intermittent)'
+readonly UML_SKIP='22-guest-attach boots a qemu guest on a volume: UML has no KVM, and qemu emulating a guest inside UML would take hours'
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)

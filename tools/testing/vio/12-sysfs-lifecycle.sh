@@ -14,7 +14,28 @@ expect_eq "chunk_sectors (linear)" "$(cat "$sys/chunk_sectors")" 0
 expect_eq "array 1 device" "$(cat "$sys/arrays/1/device")" "$(majmin "${a[1]}")"
 expect_eq "array 1 name" "$(cat "$sys/arrays/1/name")" "$(basename "${a[1]}")"
 expect_eq "array 0 state" "$(cat "$sys/arrays/0/state")" alive
-for f in "$sys"/* "$sys"/arrays/0/*; do
+# vio/qos mirrors the "qos" line, key for key ("qos" is in state).
+vio_msg viot-sy capacity iops=5000 bps=100m
+vio_msg viot-sy class create gold res_iops=1200 res_bps=4m
+vio_msg viot-sy class create bulk iops=300
+vio_msg viot-sy rule add 'vm=db*' gold
+line=$(vio_msg viot-sy qos)
+for f in state capacity_iops capacity_bps reserved_iops reserved_bps depth \
+	inflight queued classes rules tenants; do
+	k=$f
+	[ "$f" = state ] && k=qos
+	want=$(tr ' ' '\n' <<<"$line" | sed -n "s/^$k=//p")
+	[ -n "$want" ] || fail "no $k= in the qos line: $line"
+	expect_eq "qos/$f" "$(cat "$sys/qos/$f")" "$want"
+done
+expect_eq "qos/reserved_iops" "$(cat "$sys/qos/reserved_iops")" 1200
+expect_eq "qos/classes" "$(cat "$sys/qos/classes")" 3
+vio_msg viot-sy rule delete 'vm=db*'
+vio_msg viot-sy class delete gold
+expect_eq "qos/reserved_iops after delete" "$(cat "$sys/qos/reserved_iops")" 0
+expect_eq "qos/rules after delete" "$(cat "$sys/qos/rules")" 0
+
+for f in "$sys"/* "$sys"/arrays/0/* "$sys"/qos/*; do
 	[ -d "$f" ] && continue
 	perm=$(stat -c '%a' "$f")
 	expect_eq "mode of ${f#"$sys"/}" "$perm" 444

@@ -58,3 +58,22 @@ got=$(((e[r] - b[r]) / 10))
 log "reserved tenant: $got IOPS (reservation $res, $((got * 1000 / res))/1000)"
 for t in g1 g2 g3; do log "greedy $t: $(((e[$t] - b[$t]) / 10)) IOPS"; done
 [ "$(class_field viot-r r res_met)" -gt 0 ] || fail "res_met not counted"
+
+# The vio_defer tracepoint names the reason: a bio of another class that
+# arrives to an empty queue while the reserved class is behind its
+# schedule (the volume's depth full) waits for the reservation.
+T=/sys/kernel/tracing
+mountpoint -q "$T" || mount -t tracefs tracefs "$T"
+echo >"$T/trace"
+echo 1 >"$T/events/dm_vio/vio_defer/enable"
+cg_run "${cg[r]}" fio --name=r --filename=$vol --direct=1 --ioengine=libaio \
+	--rw=randread --bs=4k --iodepth=64 --runtime=4 --time_based --output=/dev/null &
+cg_run "${cg[g1]}" fio --name=g1 --filename=$vol --direct=1 --ioengine=libaio \
+	--rw=randread --bs=4k --iodepth=1 --runtime=4 --time_based --output=/dev/null &
+wait
+echo 0 >"$T/events/dm_vio/vio_defer/enable"
+grep ' vio_defer: ' "$T/trace" >"$VIO_TMP/defer.txt" || true
+n=$(grep -c ' class=g1 .* reason=reservation$' "$VIO_TMP/defer.txt" || true)
+log "vio_defer reasons: $(sed 's/.*class=\([^ ]*\) .*reason=/\1:/' "$VIO_TMP/defer.txt" |
+	sort | uniq -c | awk '{ printf "%s=%s ", $2, $1 }')"
+[ "$n" -gt 0 ] || fail "no bio of class g1 deferred for the reservation"

@@ -28,6 +28,8 @@ for ((i = 0; i < 100; i++)); do
 done
 [ "$(queued)" -gt 0 ] ||
 	fail "nothing queued under a 20 IOPS limit: $(vio_msg viot-lc qos; vio_msg viot-lc tenant list)"
+q=$(cat "$(dm_sysfs viot-lc)/vio/qos/queued")
+[ "$q" -gt 0 ] || fail "sysfs qos/queued shows $q under a deep queue"
 
 cycles=0
 for ((i = 0; i < 4; i++)); do
@@ -58,5 +60,8 @@ grep -q 'err= 0' "$VIO_TMP/lc.fio" || { cat "$VIO_TMP/lc.fio"; fail "fio reporte
 grep -q 'verify' "$VIO_TMP/lc.fio" || true
 expect_eq "nothing queued or in flight at the end" \
 	"$(vio_msg viot-lc qos | grep -o 'inflight=[0-9]* queued=[0-9]*')" "inflight=0 queued=0"
+expect_eq "sysfs qos/queued, inflight at the end" \
+	"$(cat "$(dm_sysfs viot-lc)"/vio/qos/{queued,inflight})" "0
+0"
 dmsetup remove viot-lc || fail "remove failed"
 log "$cycles suspend/resume/reload cycles with a deep QoS queue; fio verify clean"

@@ -573,6 +573,11 @@ log "top: 3 intervals at the fio rate, tenants and arrays agree"
 
 # ---- remove ----
 
+# An open volume is not removed (device-mapper says it is busy), and stays.
+exec 9</dev/mapper/viot-tl
+expect_error "busy" remove viot-tl
+exec 9<&-
+dmsetup info viot-tl >/dev/null 2>&1 || fail "viot-tl removed while open"
 dmvio remove viot-tl >/dev/null
 dmsetup info viot-tl >/dev/null 2>&1 && fail "viot-tl still exists"
 [ -e /dev/mapper/viot-tl ] && fail "/dev/mapper/viot-tl still exists"

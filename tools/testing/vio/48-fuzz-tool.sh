@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Generated bad input for the dmvio tool: 500 (VIO_FUZZ_TOOL_COUNT)
+# Generated bad input for the dmvio tool: 1000 (VIO_FUZZ_TOOL_COUNT)
 # policy files, each a valid policy with one to three bad lines, and as
 # many malformed argument lists, from vio-fuzz.py (seeded: VIO_FUZZ_SEED,
 # printed), against a live volume. Each is refused: exit status 1, the
@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 
 seed=${VIO_FUZZ_SEED:-1125}
-count=${VIO_FUZZ_TOOL_COUNT:-500}	# each a process: slow in an emulator
+count=${VIO_FUZZ_TOOL_COUNT:-1000}	# each a process: slow in an emulator
 make_arrays 3 4
 vio_create viot-ft 4096 mirror 0 2 "${ARRAYS[0]}" 0 "${ARRAYS[1]}" 0 1 nosync
 dm_create viot-fother "0 4096 linear ${ARRAYS[2]} 0"
