@@ -38,7 +38,7 @@ pkgs=(
 	# the test VM: Debian's 6.12 kernel and its modules, qemu, a static busybox, cpio
 	"$img612" qemu-system-x86 busybox-static cpio
 	# what the tests and the demo drive
-	dmsetup fio blktrace trace-cmd util-linux e2fsprogs
+	dmsetup fio blktrace trace-cmd linux-perf util-linux e2fsprogs
 	# LVM on a volume (tools/testing/vio/42-lvm.sh)
 	lvm2
 	# the dmvio command-line tool (tools/dmvio)

@@ -5,7 +5,7 @@
 # state), and a blktrace capture of a mirror shows a remap event on every
 # leg for each write plus a note per bio naming the issuing cgroup's
 # tenant and its class. The "stats" message agrees with the status line.
-# trace-cmd records the events too (as users would run it).
+# trace-cmd and perf record the events too (as users would run them).
 . "$(dirname "$0")/lib.sh"
 
 T=/sys/kernel/tracing
@@ -114,3 +114,19 @@ trace-cmd report -i tc.dat >tc.txt 2>tc.err || { sed 's/^/# /' tc.err; fail "tra
 routes=$(grep -c 'vio_route:.*service-time' tc.txt || true)
 [ "$routes" -ge 64 ] || fail "trace-cmd recorded $routes vio_route events for 64 reads"
 log "trace-cmd: $routes vio_route events for 64 reads"
+
+# ---- perf ---------------------------------------------------------------------
+# perf reads the same events (UML has no perf events: skipped there only).
+if [ ! -e /proc/sys/kernel/perf_event_paranoid ] && [ "${VIO_DEBUG_KERNEL:-0}" = 1 ]; then
+	log "perf: this kernel has no perf events (UML), not checked here"
+else
+	command -v perf >/dev/null || fail "no perf (tools/install-deps.sh installs linux-perf)"
+	perf record -q -o perf.data -a -e dm_vio:vio_route -e dm_vio:vio_dispatch -- \
+		dd if="$vol" of=/dev/null bs=4k count=64 skip=64 iflag=direct status=none \
+		>perf.log 2>&1 || { sed 's/^/# /' perf.log; fail "perf record failed"; }
+	perf script -i perf.data >perf.txt 2>perf.err ||
+		{ sed 's/^/# /' perf.err; fail "perf script failed"; }
+	routes=$(grep -c "dm_vio:vio_route: $dev sector=[0-9]* leg=[01] selector=service-time" perf.txt || true)
+	[ "$routes" -ge 64 ] || { head -5 perf.txt | sed 's/^/# /'; fail "perf recorded $routes vio_route events for 64 reads"; }
+	log "perf: $routes vio_route events for 64 reads"
+fi
