@@ -24,7 +24,9 @@
 #                personality behind a dm table, no metadata devices):
 #                0 <len> raid raid1 4 0 region_size R nosync 2 - <leg0> - <leg1>
 #                (skipped with a note if the table is refused)
-#     Target: dm-vio >= 1.0x each peer, as the ratio of the median IOPS.
+#     Target: dm-vio >= 1.0x each peer, as the median of the per-round
+#     ratios over the rounds in which neither run was disturbed (far below
+#     its contender's best: host interference; tools/bench/paired.py).
 #
 #   2 reads    4 KiB random reads, QD8, leg 0 = nullb0 (fast), leg 1 = a
 #              dm-delay device over nullb1 (0 <len> delay /dev/nullb1 0 2,
@@ -79,7 +81,7 @@
 # mirror.csv, mirror-write.png and mirror-read.png (gnuplot; skipped with a
 # note when gnuplot is missing), mirror-fio/ (fio's JSON output).
 #
-# Tunables (vm-run.sh passes VIO_* through): VIO_BENCH_ROUNDS (5),
+# Tunables (vm-run.sh passes VIO_* through): VIO_BENCH_ROUNDS (8),
 # VIO_BENCH_RUNTIME (3 s per run), VIO_BENCH_RAMP (1 s), VIO_MIRROR_DELAY_MS
 # (2), VIO_MIRROR_READ_QD (8), VIO_MIRROR_REGION (1024 sectors),
 # VIO_MIRROR_SPAN_MB (256). The defaults take about 7 minutes under TCG,
@@ -91,7 +93,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 # mdadm its /dev/md* node.
 export DM_DISABLE_UDEV=1
 
-rounds=${VIO_BENCH_ROUNDS:-5}
+rounds=${VIO_BENCH_ROUNDS:-8}
 runtime=${VIO_BENCH_RUNTIME:-3}
 ramp=${VIO_BENCH_RAMP:-1}
 delay_ms=${VIO_MIRROR_DELAY_MS:-2}
@@ -430,11 +432,13 @@ echo
 # Tables, verdicts, and the copies the host keeps.
 echo "==== results ($((SECONDS - t0)) s)"
 python3 - "$tmp" "$rounds" "$write_target" "$read_target" "$write_qd" \
-	"$read_qd" "$delay_ms" "$runtime" "$ramp" "$span" <<'EOF'
+	"$read_qd" "$delay_ms" "$runtime" "$ramp" "$span" "$top/tools/bench" <<'EOF'
 import statistics, sys
 
-tmp, rounds, wt, rt, wqd, rqd, delay, runtime, ramp, span = sys.argv[1:11]
+tmp, rounds, wt, rt, wqd, rqd, delay, runtime, ramp, span, here = sys.argv[1:12]
 rounds, wt, rt = int(rounds), float(wt), float(rt)
+sys.path.insert(0, here)
+import paired
 
 # figures[phase][contender] = {round: (iops, p50, p99, p999)}
 figures = {}
@@ -495,7 +499,8 @@ for c in wnames:
     csv.append(["write", c, "iops", m, rs, med("write", c, 0), med("write", c, 1),
                 med("write", c, 2), med("write", c, 3),
                 ratio if c != "dm-vio" else None, notes.get(("write", c), "")])
-L.append("verdicts (ratio of median IOPS, target dm-vio >= "
+L.append("verdicts (median of the per-round ratios over the rounds neither run was")
+L.append("disturbed in, see paired.py; target dm-vio >= "
          f"{wt:.2f}x each peer):")
 for c in wnames[1:]:
     m = med("write", c, 0)
@@ -505,9 +510,11 @@ for c in wnames[1:]:
         L.append(f"  dm-vio / {label[c]:<14} not judged (dm-vio not run)")
         checks.append((f"writes vs {label[c]}", None))
     else:
-        ok = vio / m >= wt
+        res = paired.compare(per_round("write", "dm-vio", 0), per_round("write", c, 0))
+        ok = res["headline"] >= wt
         checks.append((f"writes vs {label[c]}", ok))
-        L.append(f"  dm-vio / {label[c]:<14} {vio / m:6.3f}   {'PASS' if ok else 'FAIL'}")
+        L.append(f"  dm-vio / {label[c]:<14} {paired.describe(res, rounds)}; "
+                 f"ratio of medians {vio / m:.3f}   {'PASS' if ok else 'FAIL'}")
 L.append("")
 
 # 2. reads
