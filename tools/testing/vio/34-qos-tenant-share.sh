@@ -30,7 +30,7 @@ go=$VIO_TMP/go
 for i in 0 1 2; do
 	cg_run "${cgs[$i]}" fio --name="ts$i" --filename=$vol --direct=1 \
 		--ioengine=libaio --rw=randread --bs=4k --iodepth="${qd[$i]}" \
-		--runtime=$((runtime + 4)) --time_based --output=/dev/null \
+		--runtime=$((2 * runtime + 6)) --time_based --output=/dev/null \
 		--exec_prerun="sh -c 'while [ ! -e $go ]; do sleep 0.01; done'" &
 done
 sleep 1
@@ -67,22 +67,38 @@ field() {
 				if (substr($i, 1, n - 1) == f) { print substr($i, n + 1); exit }
 			} }' "$1"
 }
-snap "$VIO_TMP/b"
-sleep "$runtime"
-snap "$VIO_TMP/e"
-wait
-secs=$(echo "$(cat "$VIO_TMP/e.time") - $(cat "$VIO_TMP/b.time")" | bc -l)
-for i in 0 1 2; do
-	b[i]=$(field "$VIO_TMP/b" "/viot/ts$i" completed)
-	e[i]=$(field "$VIO_TMP/e" "/viot/ts$i" completed)
-	[ -n "${b[$i]}" ] && [ -n "${e[$i]}" ] || fail "no tenant line for /viot/ts$i"
+# A window of $runtime seconds. If the class misses its rate while a CPU
+# of the guest stopped for long (the host descheduled it: nothing
+# dispatches then, and the limit gives no credit for lost time), the
+# window is measured once more, as in 28-fabric-throughput.sh.
+for attempt in 1 2; do
+	stall_watch "$runtime" "$VIO_TMP/stall"
+	sw=$!
+	snap "$VIO_TMP/b"
+	sleep "$runtime"
+	snap "$VIO_TMP/e"
+	wait "$sw"
+	stall=$(cat "$VIO_TMP/stall")
+	secs=$(echo "$(cat "$VIO_TMP/e.time") - $(cat "$VIO_TMP/b.time")" | bc -l)
+	for i in 0 1 2; do
+		b[i]=$(field "$VIO_TMP/b" "/viot/ts$i" completed)
+		e[i]=$(field "$VIO_TMP/e" "/viot/ts$i" completed)
+		[ -n "${b[$i]}" ] && [ -n "${e[$i]}" ] || fail "no tenant line for /viot/ts$i"
+	done
+	total=0
+	for i in 0 1 2; do total=$((total + e[i] - b[i])); done
+	[ "$total" -gt 0 ] || fail "no I/O in ${secs}s"
+	rate=$(echo "$total / $secs" | bc -l)
+	python3 -c 'import sys; sys.exit(abs(float(sys.argv[1]) / float(sys.argv[2]) - 1) > 0.02)' \
+		"$rate" "$limit" && break
+	[ "$attempt" -eq 1 ] && [ "$stall" -ge 100 ] || break
+	log "class rate $(printf %.1f "$rate") in a window where a CPU stopped for $stall ms: again"
 done
+log "the guest's CPUs stopped for at most $stall ms in the window"
 q0=$(field "$VIO_TMP/e" /viot/ts0 queued)
-
-total=0
-for i in 0 1 2; do total=$((total + e[i] - b[i])); done
-[ "$total" -gt 0 ] || fail "no I/O in ${secs}s"
-within "class rate" "$(echo "$total / $secs" | bc -l)" "$limit" 2
+cg_kill
+wait 2>/dev/null	# bash would report the fio jobs as killed
+within "class rate" "$rate" "$limit" 2
 for i in 0 1 2; do
 	share=$(((e[i] - b[i]) * 1000 / total))
 	log "ts$i at QD${qd[$i]}: $((e[i] - b[i])) I/Os, $share/1000 (want 333)"
