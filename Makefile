@@ -86,7 +86,7 @@ demo: deps
 # and the fabric benchmarks; one VM boot each (see tools/bench/README.md).
 bench: deps
 	$(MAKE) modules KDIR=$(DEB612_KDIR)
-	KDIR=$(DEB612_KDIR) tools/testing/vm/vm-run.sh -m 3072 -- bash tools/bench/linear-overhead.sh
+	KDIR=$(DEB612_KDIR) VIO_VM_TCG=$${VIO_VM_TCG:-icount} tools/testing/vm/vm-run.sh -m 3072 -- bash tools/bench/linear-overhead.sh
 	$(MAKE) bench-qos
 	$(MAKE) bench-mirror
 	$(MAKE) bench-fabric

@@ -42,17 +42,6 @@
  */
 #define VIO_TIMER_BATCH_NS	(1 * NSEC_PER_MSEC)
 
-static enum vio_dir vio_bio_dir(struct bio *bio, unsigned int nr)
-{
-	if (!bio_sectors(bio) && !op_is_discard(bio_op(bio)) &&
-	    bio_op(bio) != REQ_OP_WRITE_ZEROES)
-		return VIO_DIR_NONE;		/* empty flush */
-	if (op_is_discard(bio_op(bio)) || bio_op(bio) == REQ_OP_WRITE_ZEROES)
-		/* Cloned once per array: charge the first clone only. */
-		return nr ? VIO_DIR_NONE : VIO_DIR_WRITE;
-	return op_is_write(bio_op(bio)) ? VIO_DIR_WRITE : VIO_DIR_READ;
-}
-
 /* Take one of the volume's depth slots, if one is free. */
 static bool vio_slot_get(struct vio_policy *pol)
 {
@@ -63,17 +52,6 @@ static bool vio_slot_get(struct vio_policy *pol)
 			return false;
 	} while (!atomic_try_cmpxchg(&pol->inflight, &n, n + 1));
 	return true;
-}
-
-static void vio_stats_add(struct vio_qstats __percpu *s, const struct vio_req *rq)
-{
-	if (rq->dir == VIO_DIR_READ) {
-		this_cpu_inc(s->reads);
-		this_cpu_add(s->read_bytes, rq->bytes);
-	} else if (rq->dir == VIO_DIR_WRITE) {
-		this_cpu_inc(s->writes);
-		this_cpu_add(s->write_bytes, rq->bytes);
-	}
 }
 
 /* A reserved class's bio went on (@met) or behind its reservation. */
@@ -108,45 +86,24 @@ static const char *vio_defer_reason(struct vio_policy *pol,
 }
 
 /**
- * vio_qos_map - attribute a remapped bio to its tenant and class
+ * vio_qos_queue - let a bio go now or queue it behind its class's QoS
  * @pol: the volume's policy
- * @t: the bio's tenant (vio_tenant_of_bio() or the static tag)
+ * @t: the bio's tenant
  * @bio: the bio, already remapped to its array
- * @qio: the bio's per-bio QoS state
- * @nr: dm's clone number for flush/discard clones, else 0
+ * @qio: the bio's per-bio QoS state, filled in by vio_qos_map()
  *
- * Called under rcu_read_lock(). Return: DM_MAPIO_REMAPPED if the bio may
- * go now, DM_MAPIO_SUBMITTED if it was queued.
+ * The part of vio_qos_map() that runs only while QoS is on. Called under
+ * rcu_read_lock(). Return: DM_MAPIO_REMAPPED if the bio may go now,
+ * DM_MAPIO_SUBMITTED if it was queued.
  */
-int vio_qos_map(struct vio_policy *pol, struct vio_tenant *t, struct bio *bio,
-		struct vio_qio *qio, unsigned int nr)
+int vio_qos_queue(struct vio_policy *pol, struct vio_tenant *t,
+		  struct bio *bio, struct vio_qio *qio)
 {
-	struct vio_class *c = vio_tenant_class(pol, t);
+	struct vio_class *c = qio->cls;
 	struct vio_class *put = NULL;
 	u64 now = ktime_get_ns();
 	unsigned long flags;
 	bool activate, first;
-
-	/*
-	 * The root and static tenants and the default class live as long as
-	 * the device (or table) and need no reference per bio.
-	 */
-	if (t->id)
-		percpu_ref_get(&t->ref);
-	if (c != pol->classes[0])
-		percpu_ref_get(&c->ref);
-	qio->tenant = t;
-	qio->cls = c;
-	qio->arrival_ns = now;
-	qio->req.dir = vio_bio_dir(bio, nr);
-	qio->req.bytes = qio->req.dir == VIO_DIR_NONE ? 0 : bio->bi_iter.bi_size;
-	qio->counted = false;
-	vio_stats_add(t->stats, &qio->req);
-
-	if (!READ_ONCE(pol->qos_on) || READ_ONCE(pol->draining)) {
-		vio_stats_add(c->stats, &qio->req);
-		return DM_MAPIO_REMAPPED;
-	}
 
 	/* Fast path: nothing ahead of it, within limits, room on the arrays. */
 	spin_lock_irqsave(&c->lock, flags);
@@ -342,46 +299,6 @@ static enum hrtimer_restart vio_timer_fn(struct hrtimer *timer)
 
 	queue_work(pol->wq, &pol->dispatch);
 	return HRTIMER_NORESTART;
-}
-
-/**
- * vio_qos_end_io - account a completed bio and free its slot
- * @pol: the volume's policy
- * @bio: the bio
- * @qio: its QoS state, set by vio_qos_map()
- *
- * Any context; does not sleep.
- */
-void vio_qos_end_io(struct vio_policy *pol, struct bio *bio, struct vio_qio *qio)
-{
-	struct vio_class *c = qio->cls;
-	struct vio_tenant *t = qio->tenant;
-	u64 lat = ktime_get_ns() - qio->arrival_ns;
-	/* Buckets of 2^10 ns "microseconds": a shift, not a division. */
-	u64 us = lat >> 10;
-	unsigned int b = us ? min_t(unsigned int, ilog2(us), VIO_LAT_BUCKETS - 1) : 0;
-	u64 target = READ_ONCE(c->qc.p.lat_target_us);
-
-	this_cpu_inc(c->stats->completed);
-	this_cpu_add(c->stats->lat_ns, lat);
-	this_cpu_inc(c->stats->lat_hist[b]);
-	this_cpu_inc(t->stats->completed);
-	this_cpu_add(t->stats->lat_ns, lat);
-	this_cpu_inc(t->stats->lat_hist[b]);
-	if (unlikely(target) && lat > target * NSEC_PER_USEC) {
-		this_cpu_inc(c->stats->lat_missed);
-		this_cpu_inc(t->stats->lat_missed);
-	}
-
-	if (qio->counted) {
-		atomic_dec(&pol->inflight);
-		if (atomic_read(&pol->queued))
-			queue_work(pol->wq, &pol->dispatch);
-	}
-	if (c != pol->classes[0])
-		percpu_ref_put(&c->ref);
-	if (t->id)
-		percpu_ref_put(&t->ref);
 }
 
 /* Presuspend: release what is queued and stop queueing until resume. */

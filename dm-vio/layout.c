@@ -180,50 +180,6 @@ int vio_geom_init(struct vio_geom *geom, const struct vio_table_args *args,
 }
 EXPORT_SYMBOL_IF_KUNIT(vio_geom_init);
 
-/* Linear: the array whose extent holds @sector (binary search). */
-static unsigned int vio_linear_find(const struct vio_geom *geom, sector_t sector)
-{
-	unsigned int lo = 0, hi = geom->nr_arrays - 1;
-
-	while (lo < hi) {
-		unsigned int mid = (lo + hi + 1) / 2;
-
-		if (geom->start[mid] <= sector)
-			lo = mid;
-		else
-			hi = mid - 1;
-	}
-	return lo;
-}
-
-unsigned int vio_geom_map(const struct vio_geom *geom, sector_t sector,
-			  sector_t *array_sector, sector_t *max_len)
-{
-	sector_t chunk_mask, row;
-	unsigned int i;
-
-	if (geom->layout == VIO_LAYOUT_MIRROR) {
-		/* Every leg: the caller picks which. */
-		*array_sector = sector;
-		*max_len = geom->len - sector;
-		return 0;
-	}
-	if (geom->layout == VIO_LAYOUT_LINEAR) {
-		i = vio_linear_find(geom, sector);
-		*array_sector = sector - geom->start[i];
-		*max_len = geom->start[i + 1] - sector;
-		return i;
-	}
-
-	chunk_mask = ((sector_t)1 << geom->chunk_shift) - 1;
-	row = sector >> geom->chunk_shift;
-	i = sector_div(row, geom->nr_arrays);
-	*array_sector = (row << geom->chunk_shift) | (sector & chunk_mask);
-	*max_len = chunk_mask + 1 - (sector & chunk_mask);
-	return i;
-}
-EXPORT_SYMBOL_IF_KUNIT(vio_geom_map);
-
 /*
  * Stripe: how many sectors of @array map to volume sectors below @sector.
  * Whole rows contribute a chunk each; in the partial row, arrays before the

@@ -9,6 +9,7 @@
 #ifndef DM_VIO_LAYOUT_H
 #define DM_VIO_LAYOUT_H
 
+#include <linux/math64.h>
 #include <linux/types.h>
 
 #include "table.h"
@@ -37,6 +38,23 @@ int vio_geom_init(struct vio_geom *geom, const struct vio_table_args *args,
 		  const struct vio_array_info *info, sector_t len,
 		  struct vio_err *err);
 
+/* Linear: the array whose extent holds @sector (binary search). */
+static inline unsigned int vio_linear_find(const struct vio_geom *geom,
+					   sector_t sector)
+{
+	unsigned int lo = 0, hi = geom->nr_arrays - 1;
+
+	while (lo < hi) {
+		unsigned int mid = (lo + hi + 1) / 2;
+
+		if (geom->start[mid] <= sector)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
 /**
  * vio_geom_map() - map one volume sector
  * @geom: the volume's geometry
@@ -44,10 +62,38 @@ int vio_geom_init(struct vio_geom *geom, const struct vio_table_args *args,
  * @array_sector: set to the sector relative to the array's table offset
  * @max_len: set to the sectors from @sector to the next array or chunk edge
  *
+ * Inline: every bio of a linear or striped volume passes here.
+ *
  * Return: the array index. O(1) for stripe, O(log n) for linear.
  */
-unsigned int vio_geom_map(const struct vio_geom *geom, sector_t sector,
-			  sector_t *array_sector, sector_t *max_len);
+static inline unsigned int vio_geom_map(const struct vio_geom *geom,
+					sector_t sector,
+					sector_t *array_sector,
+					sector_t *max_len)
+{
+	sector_t chunk_mask, row;
+	unsigned int i;
+
+	if (geom->layout == VIO_LAYOUT_MIRROR) {
+		/* Every leg: the caller picks which. */
+		*array_sector = sector;
+		*max_len = geom->len - sector;
+		return 0;
+	}
+	if (geom->layout == VIO_LAYOUT_LINEAR) {
+		i = vio_linear_find(geom, sector);
+		*array_sector = sector - geom->start[i];
+		*max_len = geom->start[i + 1] - sector;
+		return i;
+	}
+
+	chunk_mask = ((sector_t)1 << geom->chunk_shift) - 1;
+	row = sector >> geom->chunk_shift;
+	i = sector_div(row, geom->nr_arrays);
+	*array_sector = (row << geom->chunk_shift) | (sector & chunk_mask);
+	*max_len = chunk_mask + 1 - (sector & chunk_mask);
+	return i;
+}
 
 bool vio_geom_map_range(const struct vio_geom *geom, unsigned int array,
 			sector_t sector, sector_t nr_sectors,

@@ -66,6 +66,9 @@ void vio_qstats_read(struct vio_qstats __percpu *pcpu, struct vio_qstats *sum)
 		for (k = 0; k < n; k++)
 			dst[k] += READ_ONCE(src[k]);
 	}
+	/* Every completion lands in exactly one bucket. */
+	for (k = 0; k < VIO_LAT_BUCKETS; k++)
+		sum->completed += sum->lat_hist[k];
 }
 
 /* ---- classes ---- */
@@ -157,7 +160,7 @@ static struct vio_class *vio_classify(struct vio_policy *pol,
  * if the rules change meanwhile, the tenant stays stale and is classified
  * again on its next bio (vio_tenant_class()).
  */
-static void vio_tenant_classify(struct vio_policy *pol, struct vio_tenant *t)
+void vio_tenant_classify(struct vio_policy *pol, struct vio_tenant *t)
 {
 	/* Pairs with the release in vio_reclassify_all(): rules, then gen. */
 	unsigned int gen = smp_load_acquire(&pol->gen);
@@ -166,22 +169,6 @@ static void vio_tenant_classify(struct vio_policy *pol, struct vio_tenant *t)
 	rcu_assign_pointer(t->cls, c);
 	WRITE_ONCE(t->gen, gen);
 	trace_vio_classify(pol->devt, t->id, t->vm[0] ? t->vm : "-", c->name);
-}
-
-/**
- * vio_tenant_class - the class a tenant's bios go to now
- * @pol: the volume's policy
- * @t: the tenant
- *
- * Under rcu_read_lock(). A tenant classified before the last rule or class
- * change is classified again first, so it never uses a deleted class.
- */
-struct vio_class *vio_tenant_class(struct vio_policy *pol, struct vio_tenant *t)
-{
-	/* Acquire: the rules this generation announces are visible. */
-	if (unlikely(READ_ONCE(t->gen) != smp_load_acquire(&pol->gen)))
-		vio_tenant_classify(pol, t);
-	return rcu_dereference(t->cls);
 }
 
 static void vio_tenant_free_rcu(struct rcu_head *rcu)
@@ -274,24 +261,22 @@ static void vio_tenant_sysfs_work(struct work_struct *work)
 }
 
 /**
- * vio_tenant_of_bio - who issued a bio
+ * vio_tenant_lookup - the tenant of a cgroup other than the root
  * @pol: the volume's policy
- * @bio: the bio
+ * @css: the bio's blkcg css (vio_tenant_of_bio())
  *
- * Called under rcu_read_lock() from the map path. The bio's cgroup (the
- * one the io controller charges) decides; bios without one, from the root
- * cgroup, or that cannot get a tenant of their own go to the root tenant.
- * Does not take a reference.
+ * Called under rcu_read_lock() from the map path. A cgroup seen for the
+ * first time gets a tenant; one that cannot (no memory, too many tenants)
+ * goes to the root tenant. Does not take a reference.
  */
-struct vio_tenant *vio_tenant_of_bio(struct vio_policy *pol, struct bio *bio)
+struct vio_tenant *vio_tenant_lookup(struct vio_policy *pol,
+				     struct cgroup_subsys_state *css)
 {
-#ifdef CONFIG_BLK_CGROUP
-	struct cgroup_subsys_state *css = bio_blkcg_css(bio);
 	struct vio_tenant *t;
 	unsigned long now;
 	u64 id;
 
-	if (!css || !css->cgroup || !cgroup_parent(css->cgroup))
+	if (!css->cgroup || !cgroup_parent(css->cgroup))
 		return pol->root;
 	id = cgroup_id(css->cgroup);
 	t = rhashtable_lookup(&pol->tenants, &id, vio_tenant_params);
@@ -305,9 +290,6 @@ struct vio_tenant *vio_tenant_of_bio(struct vio_policy *pol, struct bio *bio)
 	if (READ_ONCE(t->last_used) != now)
 		WRITE_ONCE(t->last_used, now);
 	return t;
-#else
-	return pol->root;
-#endif
 }
 
 /* A table's static tag: one tenant for every bio of the volume. */

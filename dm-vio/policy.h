@@ -35,7 +35,10 @@
 #define DM_VIO_POLICY_H
 
 #include <linux/bio.h>
+#include <linux/blk-cgroup.h>
+#include <linux/device-mapper.h>
 #include <linux/hrtimer.h>
+#include <linux/log2.h>
 #include <linux/mutex.h>
 #include <linux/percpu-refcount.h>
 #include <linux/rhashtable-types.h>
@@ -67,7 +70,7 @@ struct vio_qstats {
 	u64 write_bytes;
 	u64 throttled;		/* bios that waited in a queue */
 	u64 throttled_ns;	/* total time they waited */
-	u64 completed;
+	u64 completed;		/* not counted: vio_qstats_read() sums lat_hist */
 	u64 lat_ns;		/* total arrival-to-completion time */
 	u64 lat_hist[VIO_LAT_BUCKETS];
 	u64 lat_missed;		/* completions later than the latency target */
@@ -214,10 +217,50 @@ int vio_policy_message(struct vio_policy *pol, struct vio_c *vc,
 void vio_policy_status(struct vio_policy *pol, char *result,
 		       unsigned int maxlen, unsigned int *sz);
 
-struct vio_tenant *vio_tenant_of_bio(struct vio_policy *pol, struct bio *bio);
+struct vio_tenant *vio_tenant_lookup(struct vio_policy *pol,
+				     struct cgroup_subsys_state *css);
+void vio_tenant_classify(struct vio_policy *pol, struct vio_tenant *t);
 struct vio_tenant *vio_tenant_static(struct vio_policy *pol, const char *tag);
 void vio_tenant_put_static(struct vio_tenant *t);
-struct vio_class *vio_tenant_class(struct vio_policy *pol, struct vio_tenant *t);
+
+/**
+ * vio_tenant_of_bio - who issued a bio
+ * @pol: the volume's policy
+ * @bio: the bio
+ *
+ * Called under rcu_read_lock() from the map path. The bio's cgroup (the
+ * one the io controller charges) decides; bios without one or from the
+ * root cgroup go to the root tenant without a lookup. Does not take a
+ * reference.
+ */
+static inline struct vio_tenant *vio_tenant_of_bio(struct vio_policy *pol,
+						   struct bio *bio)
+{
+#ifdef CONFIG_BLK_CGROUP
+	struct cgroup_subsys_state *css = bio_blkcg_css(bio);
+
+	if (css && css != blkcg_root_css)
+		return vio_tenant_lookup(pol, css);
+#endif
+	return pol->root;
+}
+
+/**
+ * vio_tenant_class - the class a tenant's bios go to now
+ * @pol: the volume's policy
+ * @t: the tenant
+ *
+ * Under rcu_read_lock(). A tenant classified before the last rule or class
+ * change is classified again first, so it never uses a deleted class.
+ */
+static inline struct vio_class *vio_tenant_class(struct vio_policy *pol,
+						 struct vio_tenant *t)
+{
+	/* Acquire: the rules this generation announces are visible. */
+	if (unlikely(READ_ONCE(t->gen) != smp_load_acquire(&pol->gen)))
+		vio_tenant_classify(pol, t);
+	return rcu_dereference(t->cls);
+}
 
 void vio_sysfs_class_add(struct vio_policy *pol, struct vio_class *c);
 void vio_sysfs_class_remove(struct vio_policy *pol, struct vio_class *c);
@@ -225,10 +268,111 @@ void vio_sysfs_tenants_sync(struct vio_policy *pol);
 void vio_sysfs_tenant_remove(struct vio_policy *pol, struct vio_tenant *t);
 void vio_qstats_read(struct vio_qstats __percpu *pcpu, struct vio_qstats *sum);
 
-int vio_qos_map(struct vio_policy *pol, struct vio_tenant *t, struct bio *bio,
-		struct vio_qio *qio, unsigned int nr);
-void vio_qos_end_io(struct vio_policy *pol, struct bio *bio,
-		    struct vio_qio *qio);
+int vio_qos_queue(struct vio_policy *pol, struct vio_tenant *t,
+		  struct bio *bio, struct vio_qio *qio);
+
+static inline enum vio_dir vio_bio_dir(struct bio *bio)
+{
+	if (unlikely(op_is_discard(bio_op(bio)) ||
+		     bio_op(bio) == REQ_OP_WRITE_ZEROES))
+		/* Cloned once per array: charge the first clone only. */
+		return dm_bio_get_target_bio_nr(bio) ? VIO_DIR_NONE : VIO_DIR_WRITE;
+	if (unlikely(!bio_sectors(bio)))
+		return VIO_DIR_NONE;		/* empty flush */
+	return op_is_write(bio_op(bio)) ? VIO_DIR_WRITE : VIO_DIR_READ;
+}
+
+static inline void vio_stats_add(struct vio_qstats __percpu *s,
+				 const struct vio_req *rq)
+{
+	if (rq->dir == VIO_DIR_READ) {
+		this_cpu_inc(s->reads);
+		this_cpu_add(s->read_bytes, rq->bytes);
+	} else if (rq->dir == VIO_DIR_WRITE) {
+		this_cpu_inc(s->writes);
+		this_cpu_add(s->write_bytes, rq->bytes);
+	}
+}
+
+/**
+ * vio_qos_map - attribute a remapped bio to its tenant and class
+ * @pol: the volume's policy
+ * @t: the bio's tenant (vio_tenant_of_bio() or the static tag)
+ * @bio: the bio, already remapped to its array
+ * @qio: the bio's per-bio QoS state
+ *
+ * Called under rcu_read_lock(). Inline, as every bio of every volume
+ * passes here: with QoS off (no class with a contract) it only counts.
+ * Return: DM_MAPIO_REMAPPED if the bio may go now, DM_MAPIO_SUBMITTED if
+ * it was queued.
+ */
+static inline int vio_qos_map(struct vio_policy *pol, struct vio_tenant *t,
+			      struct bio *bio, struct vio_qio *qio)
+{
+	struct vio_class *c = vio_tenant_class(pol, t);
+
+	/*
+	 * The root and static tenants and the default class live as long as
+	 * the device (or table) and need no reference per bio.
+	 */
+	if (t->id)
+		percpu_ref_get(&t->ref);
+	if (c != pol->classes[0])
+		percpu_ref_get(&c->ref);
+	qio->tenant = t;
+	qio->cls = c;
+	qio->arrival_ns = ktime_get_ns();
+	qio->req.dir = vio_bio_dir(bio);
+	qio->req.bytes = qio->req.dir == VIO_DIR_NONE ? 0 : bio->bi_iter.bi_size;
+	qio->counted = false;
+	vio_stats_add(t->stats, &qio->req);
+
+	if (likely(!READ_ONCE(pol->qos_on)) || READ_ONCE(pol->draining)) {
+		vio_stats_add(c->stats, &qio->req);
+		return DM_MAPIO_REMAPPED;
+	}
+	return vio_qos_queue(pol, t, bio, qio);
+}
+
+/**
+ * vio_qos_end_io - account a completed bio and free its slot
+ * @pol: the volume's policy
+ * @bio: the bio
+ * @qio: its QoS state, set by vio_qos_map()
+ *
+ * Any context; does not sleep. Inline, as every completion passes here.
+ */
+static inline void vio_qos_end_io(struct vio_policy *pol, struct bio *bio,
+				  struct vio_qio *qio)
+{
+	struct vio_class *c = qio->cls;
+	struct vio_tenant *t = qio->tenant;
+	u64 lat = ktime_get_ns() - qio->arrival_ns;
+	/* Buckets of 2^10 ns "microseconds": a shift, not a division. */
+	u64 us = lat >> 10;
+	unsigned int b = us ? min_t(unsigned int, ilog2(us), VIO_LAT_BUCKETS - 1) : 0;
+	u64 target = READ_ONCE(c->qc.p.lat_target_us);
+
+	this_cpu_add(c->stats->lat_ns, lat);
+	this_cpu_inc(c->stats->lat_hist[b]);
+	this_cpu_add(t->stats->lat_ns, lat);
+	this_cpu_inc(t->stats->lat_hist[b]);
+	if (unlikely(target) && lat > target * NSEC_PER_USEC) {
+		this_cpu_inc(c->stats->lat_missed);
+		this_cpu_inc(t->stats->lat_missed);
+	}
+
+	if (qio->counted) {
+		atomic_dec(&pol->inflight);
+		if (atomic_read(&pol->queued))
+			queue_work(pol->wq, &pol->dispatch);
+	}
+	if (c != pol->classes[0])
+		percpu_ref_put(&c->ref);
+	if (t->id)
+		percpu_ref_put(&t->ref);
+}
+
 void vio_qos_drain(struct vio_policy *pol);
 void vio_qos_undrain(struct vio_policy *pol);
 int vio_qos_init(struct vio_policy *pol);

@@ -245,10 +245,11 @@ static void vio_dtr(struct dm_target *ti)
 
 /*
  * Empty flushes, discards and write-zeroes are cloned once per array by dm
- * (num_*_bios); each clone covers its array's share of the range.
+ * (num_*_bios); each clone covers its array's share of the range. Out of
+ * line: the reads and writes that vio_remap() maps need none of this.
  */
-static int vio_map_per_array(struct vio_c *vc, struct bio *bio,
-			     struct vio_io *io)
+static noinline int vio_map_per_array(struct vio_c *vc, struct bio *bio,
+				      struct vio_io *io)
 {
 	unsigned int i = dm_bio_get_target_bio_nr(bio);
 	struct vio_array *a = &vc->arrays[i];
@@ -322,20 +323,28 @@ static void vio_mirror_prep(struct vio_c *vc, struct bio *bio,
 	}
 }
 
+static inline bool vio_blktrace_on(struct vio_c *vc)
+{
+#ifdef CONFIG_BLK_DEV_IO_TRACE
+	return unlikely(rcu_access_pointer(vc->queue->blk_trace));
+#else
+	return false;
+#endif
+}
+
 /*
  * With blktrace running on the volume, note who issued each bio and the
  * class it was charged to: "vio <sector>+<sectors> tenant=<id> vm=<name>
  * class=<name>" next to the bio's queue and remap events.
  */
-static void vio_blktrace_note(struct vio_c *vc, sector_t sector,
-			      unsigned int sectors, struct vio_tenant *t,
-			      struct vio_class *c)
+static noinline void vio_blktrace_note(struct vio_c *vc, sector_t sector,
+				       unsigned int sectors,
+				       struct vio_tenant *t,
+				       struct vio_class *c)
 {
 #ifdef CONFIG_BLK_DEV_IO_TRACE
 	char who[24];
 
-	if (likely(!rcu_access_pointer(vc->queue->blk_trace)))
-		return;
 	if (t == vc->tagged)
 		strscpy(who, "tag", sizeof(who));
 	else if (!t->id)
@@ -375,8 +384,9 @@ static int vio_map(struct dm_target *ti, struct bio *bio)
 
 	rcu_read_lock();
 	t = vc->tagged ?: vio_tenant_of_bio(vc->pol, bio);
-	r = vio_qos_map(vc->pol, t, bio, &io->q, dm_bio_get_target_bio_nr(bio));
-	vio_blktrace_note(vc, sector, bio_sectors(bio), t, io->q.cls);
+	r = vio_qos_map(vc->pol, t, bio, &io->q);
+	if (vio_blktrace_on(vc))
+		vio_blktrace_note(vc, sector, bio_sectors(bio), t, io->q.cls);
 	rcu_read_unlock();
 	if (r != DM_MAPIO_REMAPPED)
 		return r;
