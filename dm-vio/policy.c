@@ -276,7 +276,7 @@ struct vio_tenant *vio_tenant_lookup(struct vio_policy *pol,
 	unsigned long now;
 	u64 id;
 
-	if (!css->cgroup || !cgroup_parent(css->cgroup))
+	if (!css || !css->cgroup || !cgroup_parent(css->cgroup))
 		return pol->root;
 	id = cgroup_id(css->cgroup);
 	t = rhashtable_lookup(&pol->tenants, &id, vio_tenant_params);

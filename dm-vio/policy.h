@@ -228,19 +228,22 @@ void vio_tenant_put_static(struct vio_tenant *t);
  * @pol: the volume's policy
  * @bio: the bio
  *
- * Called under rcu_read_lock() from the map path. The bio's cgroup (the
- * one the io controller charges) decides; bios without one or from the
- * root cgroup go to the root tenant without a lookup. Does not take a
- * reference.
+ * Called under rcu_read_lock() from the map path, after the bio has been
+ * remapped. The bio's cgroup (the one the io controller charges) decides;
+ * bios without one or from the root cgroup go to the root tenant without
+ * a lookup. Does not take a reference.
  */
 static inline struct vio_tenant *vio_tenant_of_bio(struct vio_policy *pol,
 						   struct bio *bio)
 {
 #ifdef CONFIG_BLK_CGROUP
-	struct cgroup_subsys_state *css = bio_blkcg_css(bio);
-
-	if (css && css != blkcg_root_css)
-		return vio_tenant_lookup(pol, css);
+	/*
+	 * bio_associate_blkg() gives a bio of the root cgroup its queue's
+	 * root blkg: tell those apart without calling out for the css.
+	 */
+	if (bio->bi_blkg &&
+	    bio->bi_blkg != bdev_get_queue(bio->bi_bdev)->root_blkg)
+		return vio_tenant_lookup(pol, bio_blkcg_css(bio));
 #endif
 	return pol->root;
 }
