@@ -100,7 +100,7 @@ bench-qos: deps
 # and its read selectors against them with one slow leg (read p99).
 bench-mirror: deps
 	$(MAKE) modules KDIR=$(DEB612_KDIR)
-	KDIR=$(DEB612_KDIR) tools/testing/vm/vm-run.sh -m 3072 -- bash tools/bench/mirror.sh
+	KDIR=$(DEB612_KDIR) VIO_VM_TCG=$${VIO_VM_TCG:-icount} tools/testing/vm/vm-run.sh -m 3072 -- bash tools/bench/mirror.sh
 
 # Fabric: measured throughput against the link model per port spec, I/O
 # size and direction; the fabric's cost while off, against dm-linear.
