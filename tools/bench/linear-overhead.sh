@@ -71,15 +71,9 @@ trap cleanup EXIT
 
 # --------------------------------------------------------------------------
 # Context first: numbers from an emulated CPU mean little on their own.
-accel="bare metal or unknown hypervisor"
-if grep -q 'QEMU TCG CPU' /proc/cpuinfo; then
-	# qemu -cpu max under TCG names itself in the model string.
-	accel="TCG (qemu software emulation: slow and noisy, compare ratios only)"
-elif dmesg | grep -q 'Hypervisor detected: KVM'; then
-	accel="KVM"
-elif grep -qw hypervisor /proc/cpuinfo; then
-	accel="virtualised ($(dmesg | grep -m1 -o 'Hypervisor detected: .*' || echo unknown))"
-fi
+# bench_accel: tools/bench/accel.sh
+. "$top/tools/bench/accel.sh"
+accel=$(bench_accel "compare ratios only")
 echo "dm-vio linear overhead: 4k random read, QD32, fio libaio direct"
 echo "kernel:  $(uname -r)"
 echo "cpus:    $(nproc) x $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"

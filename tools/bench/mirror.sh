@@ -169,15 +169,9 @@ die() {
 
 # --------------------------------------------------------------------------
 # Context first: numbers from an emulated CPU mean little on their own.
-accel="bare metal or unknown hypervisor"
-if grep -q 'QEMU TCG CPU' /proc/cpuinfo; then
-	# qemu -cpu max under TCG names itself in the model string.
-	accel="TCG (qemu software emulation: slow and noisy, compare ratios only)"
-elif dmesg | grep -q 'Hypervisor detected: KVM'; then
-	accel="KVM"
-elif grep -qw hypervisor /proc/cpuinfo; then
-	accel="virtualised ($(dmesg | grep -m1 -o 'Hypervisor detected: .*' || echo unknown))"
-fi
+# bench_accel: tools/bench/accel.sh
+. "$top/tools/bench/accel.sh"
+accel=$(bench_accel "compare ratios only")
 header="dm-vio mirror vs md raid1, dm-raid1, dm-raid: 4k randwrite QD$write_qd; 4k randread QD$read_qd with leg 1 +${delay_ms} ms"
 echo "$header"
 echo "kernel:  $(uname -r)"

@@ -418,14 +418,9 @@ EOF
 
 # --------------------------------------------------------------------------
 # Context first: numbers from an emulated CPU mean little on their own.
-accel="bare metal or unknown hypervisor"
-if grep -q 'QEMU TCG CPU' /proc/cpuinfo; then
-	accel="TCG (qemu software emulation: slow and noisy)"
-elif dmesg | grep -q 'Hypervisor detected: KVM'; then
-	accel="KVM"
-elif grep -qw hypervisor /proc/cpuinfo; then
-	accel="virtualised ($(dmesg | grep -m1 -o 'Hypervisor detected: .*' || echo unknown))"
-fi
+# bench_accel: tools/bench/accel.sh
+. "$top/tools/bench/accel.sh"
+accel=$(bench_accel "rates move with host load")
 header="dm-vio QoS: limits (and io.max), weights, reservation, burst; fio randread libaio direct"
 echo "$header"
 echo "kernel:  $(uname -r)"
