@@ -107,7 +107,7 @@ bench-mirror: deps
 .PHONY: bench-fabric
 bench-fabric: deps
 	$(MAKE) modules KDIR=$(DEB612_KDIR)
-	KDIR=$(DEB612_KDIR) tools/testing/vm/vm-run.sh -m 3072 -- bash tools/bench/fabric.sh
+	KDIR=$(DEB612_KDIR) VIO_VM_TCG=$${VIO_VM_TCG:-icount} tools/testing/vm/vm-run.sh -m 3072 -- bash tools/bench/fabric.sh
 
 help:
 	@sed -n '3,15p' Makefile

@@ -567,15 +567,9 @@ fpy() {
 
 # --------------------------------------------------------------------------
 # Context first: numbers from an emulated CPU mean little on their own.
-accel="bare metal or unknown hypervisor"
-if grep -q 'QEMU TCG CPU' /proc/cpuinfo; then
-	# qemu -cpu max under TCG names itself in the model string.
-	accel="TCG (qemu software emulation: slow and noisy, small requests CPU-bound)"
-elif dmesg | grep -q 'Hypervisor detected: KVM'; then
-	accel="KVM"
-elif grep -qw hypervisor /proc/cpuinfo; then
-	accel="virtualised ($(dmesg | grep -m1 -o 'Hypervisor detected: .*' || echo unknown))"
-fi
+# bench_accel: tools/bench/accel.sh
+. "$top/tools/bench/accel.sh"
+accel=$(bench_accel "small requests CPU-bound")
 ncpu=$(nproc)
 header="dm-vio fabric: link model vs measured (vio linear over null_blk), fabric-off overhead vs dm-linear"
 echo "$header"
