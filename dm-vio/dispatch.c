@@ -101,7 +101,7 @@ int vio_qos_queue(struct vio_policy *pol, struct vio_tenant *t,
 {
 	struct vio_class *c = qio->cls;
 	struct vio_class *put = NULL;
-	u64 now = ktime_get_ns();
+	u64 now = qio->arrival_ns;
 	unsigned long flags;
 	bool activate, first;
 
